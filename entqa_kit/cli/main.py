@@ -1,0 +1,32 @@
+"""The ``entqa-kit`` Typer app. Commands import their heavy parts lazily."""
+
+from __future__ import annotations
+
+import typer
+
+from .. import __version__
+from .index_cmd import index_cli
+from .search_cmd import search_cli
+
+app = typer.Typer(
+    name="entqa-kit",
+    help="EntQA entity linking for your own knowledge base: index, search, train, link, evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("index")(index_cli)
+app.command("search")(search_cli)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"entqa-kit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """EntQA entity linking for your own knowledge base."""

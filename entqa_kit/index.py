@@ -1,0 +1,177 @@
+"""The dense index: fp16 vector memmap, faiss index, manifest; load and search.
+
+An index directory holds fixed file names:
+
+- ``manifest.json``: dim, count, index type, model and KB fingerprints, versions.
+  Written last; its presence means the build is complete.
+- ``kb.sqlite``: the entity store (row i is vector row i).
+- ``vectors.f16``: the entity vectors, ``[count, dim]`` float16, memory-mapped.
+- ``faiss.index``: the search structure.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from .atomic import write_json_atomic
+from .config import EncoderConfig, IndexConfig, IndexType
+from .errors import EntQAError
+from .kb import KnowledgeBase
+from .records import SearchHit
+
+MANIFEST = "manifest.json"
+KB_STORE = "kb.sqlite"
+VECTORS = "vectors.f16"
+FAISS_INDEX = "faiss.index"
+_CHUNK = 65536
+
+
+class IndexManifest(BaseModel):
+    format_version: int = 1
+    dim: int
+    count: int
+    index_type: IndexType
+    model_fingerprint: str
+    kb_fingerprint: str
+    encoder: EncoderConfig
+    index: IndexConfig
+    kb_source: str
+    kb_format: str
+    skipped_rows: int = 0
+    created: str
+    versions: dict[str, str]
+
+    @classmethod
+    def read(cls, directory: Path) -> IndexManifest:
+        path = directory / MANIFEST
+        if not path.is_file():
+            raise EntQAError("E030", path=directory)
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def write(self, directory: Path) -> None:
+        write_json_atomic(directory / MANIFEST, self.model_dump(mode="json"))
+
+
+def library_versions() -> dict[str, str]:
+    import faiss
+    import torch
+    import transformers
+
+    from . import __version__
+
+    return {"entqa_kit": __version__, "torch": torch.__version__,
+            "transformers": transformers.__version__, "faiss": faiss.__version__}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def open_vectors(directory: Path, count: int, dim: int, mode: str = "r") -> np.memmap:
+    return np.memmap(directory / VECTORS, dtype=np.float16, mode=mode, shape=(count, dim))
+
+
+def _float_chunks(vectors: np.ndarray, rows: np.ndarray | None = None):
+    """fp32 copies of the fp16 matrix, one chunk at a time (never the whole matrix)."""
+    rows_total = len(vectors) if rows is None else len(rows)
+    for start in range(0, rows_total, _CHUNK):
+        part = vectors[start : start + _CHUNK] if rows is None else vectors[rows[start : start + _CHUNK]]
+        yield np.ascontiguousarray(part, dtype=np.float32)
+
+
+def build_faiss(vectors: np.ndarray, config: IndexConfig):
+    """A faiss inner-product index over ``vectors`` (fp16 memmap), added chunk by chunk."""
+    import faiss
+
+    count, dim = vectors.shape
+    if config.index_type == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif config.index_type == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    else:
+        index = _trained_ivfpq(vectors, config)
+    for chunk in _float_chunks(vectors):
+        index.add(chunk)
+    return index
+
+
+def _trained_ivfpq(vectors: np.ndarray, config: IndexConfig):
+    import faiss
+
+    count, dim = vectors.shape
+    nlist = max(1, min(int(4 * math.sqrt(count)), count // 39))
+    m = max(d for d in range(1, min(config.pq_bytes, dim) + 1) if dim % d == 0)
+    nbits = min(8, max(1, int(math.log2(max(2, count // 39)))))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, nbits, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    sample_size = min(count, max(256 * nlist, 1 << (nbits + 6)), 200_000)
+    sample = np.sort(rng.choice(count, size=sample_size, replace=False))
+    index.train(np.concatenate(list(_float_chunks(vectors, sample))))
+    index.nprobe = min(config.ivf_nprobe, nlist)
+    return index
+
+
+class DenseIndex:
+    """A loaded index: manifest, entity store, vectors (memmap) and faiss structure."""
+
+    def __init__(self, directory: Path, manifest: IndexManifest, kb: KnowledgeBase, faiss_index) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.kb = kb
+        self.faiss_index = faiss_index
+
+    @classmethod
+    def load(
+        cls, directory: Path, model_fingerprint: str | None = None, kb_fingerprint: str | None = None
+    ) -> DenseIndex:
+        """Open an index; refuse it if it was built for another model or KB."""
+        import faiss
+
+        manifest = IndexManifest.read(directory)
+        checks = (("model", manifest.model_fingerprint, model_fingerprint),
+                  ("KB", manifest.kb_fingerprint, kb_fingerprint))
+        for what, stored, given in checks:
+            if given is not None and stored != given:
+                raise EntQAError("E031", path=directory, what=what, stored=stored, given=given)
+        kb = KnowledgeBase(directory / KB_STORE)
+        if kb.fingerprint != manifest.kb_fingerprint:
+            raise EntQAError("E031", path=directory, what="KB store", stored=manifest.kb_fingerprint,
+                             given=kb.fingerprint)
+        try:
+            index = faiss.read_index(str(directory / FAISS_INDEX))
+        except RuntimeError as exc:
+            raise EntQAError("E035", path=directory, detail=str(exc).splitlines()[-1]) from None
+        if index.ntotal != manifest.count or index.d != manifest.dim:
+            raise EntQAError("E035", path=directory, detail=f"faiss holds {index.ntotal}x{index.d}")
+        if hasattr(index, "hnsw"):
+            index.hnsw.efSearch = manifest.index.hnsw_ef_search
+        if hasattr(index, "nprobe"):
+            index.nprobe = min(manifest.index.ivf_nprobe, index.nlist)
+        return cls(directory, manifest, kb, index)
+
+    @property
+    def vectors(self) -> np.memmap:
+        return open_vectors(self.directory, self.manifest.count, self.manifest.dim)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and vector rows, ``[n_queries, k]`` each; rows are -1 where fewer than k exist."""
+        k = min(k, self.manifest.count)
+        scores, rows = self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return scores, rows
+
+    def search_hits(self, queries: np.ndarray, k: int) -> list[list[SearchHit]]:
+        scores, rows = self.search(queries, k)
+        results = []
+        for query_scores, query_rows in zip(scores, rows):
+            valid = [(float(s), int(r)) for s, r in zip(query_scores, query_rows) if r >= 0]
+            entities = self.kb.by_rows([r for _, r in valid])
+            results.append([SearchHit(rank=i + 1, id=e.id, title=e.title, score=s)
+                            for i, ((s, _), e) in enumerate(zip(valid, entities))])
+        return results

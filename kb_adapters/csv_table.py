@@ -1,0 +1,150 @@
+"""CSV and TSV tables, one entity per row, with user-named columns.
+
+The header is the first row. A leading block of ``#`` comment lines is skipped;
+when the named columns are not in the first row but are in the last comment line
+(as in CTD's MEDIC ``CTD_diseases.tsv``, whose header reads ``# DiseaseName<TAB>...``),
+that comment line is the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from entqa_kit.errors import EntQAError
+from entqa_kit.records import Entity, SourceEntity
+
+from .base import BadRowLog, ReadOptions, TableColumns
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def _delimiter(path: Path, columns: TableColumns) -> str:
+    if columns.delimiter:
+        return "\t" if columns.delimiter in ("\\t", "tab") else columns.delimiter
+    return "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+
+
+class _Lines:
+    """Decoded lines with their physical line numbers; bad bytes are reported."""
+
+    def __init__(self, path: Path, bad: BadRowLog) -> None:
+        self.path, self.bad = path, bad
+        self.number = 0
+
+    def __iter__(self) -> Iterator[str]:
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                self.number += 1
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self.bad.report(EntQAError("E003", path=self.path, line=self.number, detail=f"byte {exc.start}"))
+
+
+class _ColumnMap:
+    def __init__(self, path: Path, header: list[str], columns: TableColumns) -> None:
+        self.header = [h.strip() for h in header]
+        self.path = path
+        self.id = self._find(columns.id, "--id-col", required=True)
+        self.title = self._find(columns.title, "--title-col", required=True)
+        self.description = self._optional(columns.description, "description", "--description-col")
+        self.aliases = self._optional(columns.aliases, "aliases", "--aliases-col")
+        self.types = self._optional(columns.types, "types", "--types-col")
+        self.alt_ids = self._optional(columns.alt_ids, "alt_ids", "--alt-ids-col")
+
+    def _find(self, name: str, option: str, required: bool) -> int | None:
+        if name in self.header:
+            return self.header.index(name)
+        if required:
+            raise EntQAError("E013", path=self.path, column=name, header=", ".join(self.header), option=option)
+        return None
+
+    def _optional(self, given: str | None, conventional: str, option: str) -> int | None:
+        if given is not None:
+            return self._find(given, option, required=True)
+        return self._find(conventional, option, required=False)
+
+
+def _header_from_comment(comment_row: list[str]) -> list[str]:
+    return [comment_row[0].lstrip("#").strip(), *comment_row[1:]]
+
+
+class CsvTableAdapter:
+    name = "csv"
+    extensions = (".csv", ".tsv", ".tab")
+
+    def sniff(self, first_record: Any) -> bool:
+        return False  # chosen by extension only
+
+    def read(self, path: Path, options: ReadOptions, bad: BadRowLog) -> Iterator[SourceEntity]:
+        if not path.is_file():
+            raise EntQAError("E001", path=path)
+        columns = options.columns
+        delimiter = _delimiter(path, columns)
+        lines = _Lines(path, bad)
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        rows = csv.reader(lines, delimiter=delimiter, quoting=quoting)
+        last_comment: list[str] | None = None
+        colmap: _ColumnMap | None = None
+        sep = columns.list_separator
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            if colmap is None:
+                if row[0].startswith("#"):
+                    if len(row) > 1:
+                        last_comment = row
+                    continue
+                colmap, first_row_is_header = self._header(path, row, last_comment, columns)
+                if first_row_is_header:
+                    continue
+            number = lines.number
+            try:
+                entity = self._entity(path, number, row, colmap, sep)
+            except EntQAError as error:
+                bad.report(error)
+                continue
+            yield SourceEntity(line=number, entity=entity)
+        if colmap is None:
+            raise EntQAError("E002", path=path)
+
+    @staticmethod
+    def _header(
+        path: Path, first_row: list[str], last_comment: list[str] | None, columns: TableColumns
+    ) -> tuple[_ColumnMap, bool]:
+        """The column map, and whether ``first_row`` was the header."""
+        try:
+            return _ColumnMap(path, first_row, columns), True
+        except EntQAError:
+            if last_comment is None:
+                raise
+            return _ColumnMap(path, _header_from_comment(last_comment), columns), False
+
+    @staticmethod
+    def _entity(path: Path, line: int, cells: list[str], colmap: _ColumnMap, sep: str) -> Entity:
+        if len(cells) != len(colmap.header):
+            raise EntQAError("E014", path=path, line=line, got=len(cells), expected=len(colmap.header))
+
+        def cell(index: int | None) -> str:
+            return cells[index].strip() if index is not None else ""
+
+        def listed(index: int | None) -> tuple[str, ...]:
+            return tuple(v.strip() for v in cell(index).split(sep) if v.strip()) if sep else (cell(index),)
+
+        entity_id, title = cell(colmap.id), cell(colmap.title)
+        if not entity_id:
+            raise EntQAError("E008", path=path, line=line, field=colmap.header[colmap.id])
+        if not title:
+            raise EntQAError("E006", path=path, line=line, field=colmap.header[colmap.title])
+        return Entity(
+            id=entity_id,
+            title=title,
+            description=cell(colmap.description),
+            aliases=listed(colmap.aliases),
+            types=listed(colmap.types),
+            alt_ids=listed(colmap.alt_ids),
+        )

