@@ -33,7 +33,8 @@ class EncoderConfig(_Config):
     include_aliases: bool = False
     max_aliases: int = Field(default=3, ge=0)
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        default="auto", description="compute precision; auto: bfloat16 where the CPU has native bf16, else float32"
+        default="auto",
+        description="compute precision; auto: bfloat16 where the CPU has native bf16, else float32",
     )
 
 

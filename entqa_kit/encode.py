@@ -22,7 +22,13 @@ from .records import Entity
 if TYPE_CHECKING:
     import torch
 
-_HASHED_FILES = ("config.json", "tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
+_HASHED_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 
 
 def resolve_model_path(model: str) -> Path:
@@ -121,7 +127,9 @@ class TextEncoder:
         except (OSError, ValueError) as exc:
             raise EntQAError("E021", model=config.model, detail=str(exc).splitlines()[0]) from None
         if not getattr(tokenizer, "is_fast", False):
-            raise EntQAError("E021", model=config.model, detail="a fast (Rust) tokenizer is required for offsets")
+            raise EntQAError(
+                "E021", model=config.model, detail="a fast (Rust) tokenizer is required for offsets"
+            )
         model.eval()
         return cls(config, path, tokenizer, model)
 

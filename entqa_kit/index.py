@@ -64,8 +64,12 @@ def library_versions() -> dict[str, str]:
 
     from . import __version__
 
-    return {"entqa_kit": __version__, "torch": torch.__version__,
-            "transformers": transformers.__version__, "faiss": faiss.__version__}
+    return {
+        "entqa_kit": __version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "faiss": faiss.__version__,
+    }
 
 
 def now_iso() -> str:
@@ -135,15 +139,18 @@ class DenseIndex:
         import faiss
 
         manifest = IndexManifest.read(directory)
-        checks = (("model", manifest.model_fingerprint, model_fingerprint),
-                  ("KB", manifest.kb_fingerprint, kb_fingerprint))
+        checks = (
+            ("model", manifest.model_fingerprint, model_fingerprint),
+            ("KB", manifest.kb_fingerprint, kb_fingerprint),
+        )
         for what, stored, given in checks:
             if given is not None and stored != given:
                 raise EntQAError("E031", path=directory, what=what, stored=stored, given=given)
         kb = KnowledgeBase(directory / KB_STORE)
         if kb.fingerprint != manifest.kb_fingerprint:
-            raise EntQAError("E031", path=directory, what="KB store", stored=manifest.kb_fingerprint,
-                             given=kb.fingerprint)
+            raise EntQAError(
+                "E031", path=directory, what="KB store", stored=manifest.kb_fingerprint, given=kb.fingerprint
+            )
         try:
             index = faiss.read_index(str(directory / FAISS_INDEX))
         except RuntimeError as exc:
@@ -172,6 +179,10 @@ class DenseIndex:
         for query_scores, query_rows in zip(scores, rows):
             valid = [(float(s), int(r)) for s, r in zip(query_scores, query_rows) if r >= 0]
             entities = self.kb.by_rows([r for _, r in valid])
-            results.append([SearchHit(rank=i + 1, id=e.id, title=e.title, score=s)
-                            for i, ((s, _), e) in enumerate(zip(valid, entities))])
+            results.append(
+                [
+                    SearchHit(rank=i + 1, id=e.id, title=e.title, score=s)
+                    for i, ((s, _), e) in enumerate(zip(valid, entities))
+                ]
+            )
         return results

@@ -21,7 +21,17 @@ from .atomic import write_json_atomic
 from .config import EncoderConfig, IndexConfig
 from .encode import TextEncoder
 from .errors import EntQAError
-from .index import FAISS_INDEX, KB_STORE, MANIFEST, VECTORS, IndexManifest, build_faiss, library_versions, now_iso, open_vectors
+from .index import (
+    FAISS_INDEX,
+    KB_STORE,
+    MANIFEST,
+    VECTORS,
+    IndexManifest,
+    build_faiss,
+    library_versions,
+    now_iso,
+    open_vectors,
+)
 from .kb import KnowledgeBase
 from .progress import progress_bar
 
@@ -88,13 +98,24 @@ def build_index(
 
     if (out_dir / MANIFEST).is_file():
         manifest = IndexManifest.read(out_dir)
-        same = (manifest.model_fingerprint == fingerprints["model"] and manifest.kb_fingerprint == kb.fingerprint
-                and manifest.index_type == index_config.index_type)
+        same = (
+            manifest.model_fingerprint == fingerprints["model"]
+            and manifest.kb_fingerprint == kb.fingerprint
+            and manifest.index_type == index_config.index_type
+        )
         if same and not overwrite:
             kb.close()
             new_store.unlink()
-            return IndexBuildResult(out_dir, manifest.count, manifest.dim, len(bad), manifest.count, 0,
-                                    time.perf_counter() - started, reused=True)
+            return IndexBuildResult(
+                out_dir,
+                manifest.count,
+                manifest.dim,
+                len(bad),
+                manifest.count,
+                0,
+                time.perf_counter() - started,
+                reused=True,
+            )
         if not overwrite:
             raise EntQAError("E036", path=out_dir)
         (out_dir / MANIFEST).unlink()
@@ -110,22 +131,43 @@ def build_index(
     faiss_index = build_faiss(vectors, index_config)
     _write_faiss(faiss_index, out_dir / FAISS_INDEX)
     IndexManifest(
-        dim=state.dim, count=state.count, index_type=index_config.index_type,
-        model_fingerprint=fingerprints["model"], kb_fingerprint=kb.fingerprint,
-        encoder=encoder_config, index=index_config, kb_source=str(kb_file), kb_format=adapter.name,
-        skipped_rows=len(bad), created=now_iso(), versions=library_versions(),
+        dim=state.dim,
+        count=state.count,
+        index_type=index_config.index_type,
+        model_fingerprint=fingerprints["model"],
+        kb_fingerprint=kb.fingerprint,
+        encoder=encoder_config,
+        index=index_config,
+        kb_source=str(kb_file),
+        kb_format=adapter.name,
+        skipped_rows=len(bad),
+        created=now_iso(),
+        versions=library_versions(),
     ).write(out_dir)
     (out_dir / PROGRESS).unlink(missing_ok=True)
     kb.close()
-    return IndexBuildResult(out_dir, state.count, state.dim, len(bad), resumed_from, state.count - resumed_from,
-                            time.perf_counter() - started, reused=False)
+    return IndexBuildResult(
+        out_dir,
+        state.count,
+        state.dim,
+        len(bad),
+        resumed_from,
+        state.count - resumed_from,
+        time.perf_counter() - started,
+        reused=False,
+    )
 
 
 def _resume_state(
     out_dir: Path, fingerprints: dict[str, str], count: int, dim: int, shard_size: int, overwrite: bool
 ) -> BuildProgress:
-    fresh = BuildProgress(model_fingerprint=fingerprints["model"], kb_fingerprint=fingerprints["KB"],
-                          count=count, dim=dim, shard_size=shard_size)
+    fresh = BuildProgress(
+        model_fingerprint=fingerprints["model"],
+        kb_fingerprint=fingerprints["KB"],
+        count=count,
+        dim=dim,
+        shard_size=shard_size,
+    )
     progress_file = out_dir / PROGRESS
     vectors_file = out_dir / VECTORS
     if progress_file.is_file() and vectors_file.is_file() and not overwrite:
@@ -133,7 +175,9 @@ def _resume_state(
         stored = {"model": state.model_fingerprint, "KB": state.kb_fingerprint}
         for what in ("model", "KB"):
             if stored[what] != fingerprints[what]:
-                raise EntQAError("E033", path=out_dir, what=what, stored=stored[what], given=fingerprints[what])
+                raise EntQAError(
+                    "E033", path=out_dir, what=what, stored=stored[what], given=fingerprints[what]
+                )
         expected_size = state.count * state.dim * 2
         if (state.count, state.dim) == (count, dim) and vectors_file.stat().st_size == expected_size:
             return state
@@ -176,4 +220,3 @@ def _write_faiss(faiss_index, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     faiss.write_index(faiss_index, str(tmp))
     tmp.replace(path)
-

@@ -85,13 +85,23 @@ class KnowledgeBase:
         with db:
             for item in entities:
                 e = item.entity
-                values = (e.id, e.title, normalize_title(e.title), e.description,
-                          json.dumps(e.aliases), json.dumps(e.types), json.dumps(e.alt_ids), item.line)
+                values = (
+                    e.id,
+                    e.title,
+                    normalize_title(e.title),
+                    e.description,
+                    json.dumps(e.aliases),
+                    json.dumps(e.types),
+                    json.dumps(e.alt_ids),
+                    item.line,
+                )
                 try:
                     db.execute("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (row, *values))
                 except sqlite3.IntegrityError:
                     (first_line,) = db.execute("SELECT line FROM entities WHERE id = ?", (e.id,)).fetchone()
-                    bad.report(EntQAError("E007", path=source, line=item.line, entity_id=e.id, first_line=first_line))
+                    bad.report(
+                        EntQAError("E007", path=source, line=item.line, entity_id=e.id, first_line=first_line)
+                    )
                     continue
                 db.executemany("INSERT INTO alt_ids VALUES (?, ?)", [(a, row) for a in e.alt_ids])
                 content = [e.id, e.title, e.description, e.aliases, e.types, e.alt_ids]

@@ -19,7 +19,9 @@ stderr_console = Console(stderr=True)
 
 
 @contextmanager
-def progress_bar(description: str, total: int, quiet: bool = False, done: int = 0) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    description: str, total: int, quiet: bool = False, done: int = 0
+) -> Iterator[Callable[[int], None]]:
     """Yield ``advance(n)``; shows count, rate and ETA on stderr unless ``quiet``."""
     if quiet:
         yield lambda n: None

@@ -42,7 +42,9 @@ class _Lines:
                 try:
                     yield raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    self.bad.report(EntQAError("E003", path=self.path, line=self.number, detail=f"byte {exc.start}"))
+                    self.bad.report(
+                        EntQAError("E003", path=self.path, line=self.number, detail=f"byte {exc.start}")
+                    )
 
 
 class _ColumnMap:
@@ -60,7 +62,9 @@ class _ColumnMap:
         if name in self.header:
             return self.header.index(name)
         if required:
-            raise EntQAError("E013", path=self.path, column=name, header=", ".join(self.header), option=option)
+            raise EntQAError(
+                "E013", path=self.path, column=name, header=", ".join(self.header), option=option
+            )
         return None
 
     def _optional(self, given: str | None, conventional: str, option: str) -> int | None:

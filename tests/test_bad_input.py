@@ -106,18 +106,33 @@ def test_bad_config_value_is_one_readable_error(tmp_path, tiny_model):
 
 def test_skip_bad_counts_reports_and_writes_sidecar(tmp_path, tiny_model):
     kb = tmp_path / "kb.jsonl"
-    content = (good(1) + "{oops\n" + json.dumps({"id": "E3"}) + "\n" + good(4) + good(1)
-               + b"\xff\n".decode("latin-1") + good(7) + '{"id": "E8"')
+    content = (
+        good(1)
+        + "{oops\n"
+        + json.dumps({"id": "E3"})
+        + "\n"
+        + good(4)
+        + good(1)
+        + b"\xff\n".decode("latin-1")
+        + good(7)
+        + '{"id": "E8"'
+    )
     kb.write_bytes(content.encode("utf-8").replace("ÿ".encode(), b"\xff"))
     out = tmp_path / "idx"
-    result = runner.invoke(app, ["index", str(kb), "--out", str(out), "--model", str(tiny_model),
-                                 "--skip-bad", "--json"])
+    result = runner.invoke(
+        app, ["index", str(kb), "--out", str(out), "--model", str(tiny_model), "--skip-bad", "--json"]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["count"] == 3 and summary["skipped_rows"] == 5
     sidecar = [json.loads(line) for line in (out / "skipped_rows.jsonl").read_text().splitlines()]
     assert [(r["line"], r["code"]) for r in sidecar] == [
-        (2, "E004"), (3, "E006"), (5, "E007"), (6, "E003"), (8, "E005")]
+        (2, "E004"),
+        (3, "E006"),
+        (5, "E007"),
+        (6, "E003"),
+        (8, "E005"),
+    ]
     assert "Skipped 5 bad rows" in result.stderr
 
 

@@ -14,17 +14,27 @@ TABLE = "Table columns (CSV/TSV)"
 
 @user_errors
 def index_cli(
-    kb_file: Annotated[Path, typer.Argument(help="KB file: KILT or UMLS-style JSONL, native JSONL, CSV or TSV.")],
+    kb_file: Annotated[
+        Path, typer.Argument(help="KB file: KILT or UMLS-style JSONL, native JSONL, CSV or TSV.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Index directory to write (or resume).")],
-    kb_format: Annotated[str | None, typer.Option("--format", help="kilt, umls, jsonl, csv, or a plug-in.")] = None,
-    model: Annotated[str | None, typer.Option(help="Entity encoder: HF id or path (default: MiniLM).")] = None,
+    kb_format: Annotated[
+        str | None, typer.Option("--format", help="kilt, umls, jsonl, csv, or a plug-in.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Entity encoder: HF id or path (default: MiniLM).")
+    ] = None,
     index_type: Annotated[str, typer.Option(help="flat, hnsw or ivfpq.")] = "flat",
     batch_size: Annotated[int, typer.Option(help="Entities per encoder batch.")] = 64,
     pooling: Annotated[str | None, typer.Option(help="cls or mean (default: what the model says).")] = None,
     max_entity_tokens: Annotated[int, typer.Option(help="Truncate entity text to this many tokens.")] = 64,
     include_aliases: Annotated[bool, typer.Option(help="Add up to 3 aliases after the title.")] = False,
-    dtype: Annotated[str, typer.Option(help="auto, float32 or bfloat16 (auto: bf16 where the CPU has it).")] = "auto",
-    skip_bad: Annotated[bool, typer.Option(help="Skip bad rows, count them, list them in a sidecar.")] = False,
+    dtype: Annotated[
+        str, typer.Option(help="auto, float32 or bfloat16 (auto: bf16 where the CPU has it).")
+    ] = "auto",
+    skip_bad: Annotated[
+        bool, typer.Option(help="Skip bad rows, count them, list them in a sidecar.")
+    ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an index of other inputs in --out.")] = False,
     id_col: Annotated[str, typer.Option(rich_help_panel=TABLE)] = "id",
     title_col: Annotated[str, typer.Option(rich_help_panel=TABLE)] = "title",
@@ -33,8 +43,9 @@ def index_cli(
     types_col: Annotated[str | None, typer.Option(rich_help_panel=TABLE)] = None,
     alt_ids_col: Annotated[str | None, typer.Option(rich_help_panel=TABLE)] = None,
     list_sep: Annotated[str, typer.Option(help="Separator inside list cells.", rich_help_panel=TABLE)] = "|",
-    delimiter: Annotated[str | None, typer.Option(help="Default: tab for .tsv, else comma.",
-                                                  rich_help_panel=TABLE)] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Default: tab for .tsv, else comma.", rich_help_panel=TABLE)
+    ] = None,
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
@@ -45,18 +56,49 @@ def index_cli(
     from ..indexing import SKIPPED_ROWS, build_index
     from ..progress import stderr_console
 
-    encoder_config = validated(EncoderConfig, model=model, pooling=pooling, max_entity_tokens=max_entity_tokens,
-                               include_aliases=include_aliases, dtype=dtype)
+    encoder_config = validated(
+        EncoderConfig,
+        model=model,
+        pooling=pooling,
+        max_entity_tokens=max_entity_tokens,
+        include_aliases=include_aliases,
+        dtype=dtype,
+    )
     index_config = validated(IndexConfig, index_type=index_type, batch_size=batch_size)
-    columns = TableColumns(id=id_col, title=title_col, description=description_col, aliases=aliases_col,
-                           types=types_col, alt_ids=alt_ids_col, list_separator=list_sep, delimiter=delimiter)
-    result = build_index(kb_file, out, encoder_config, index_config, ReadOptions(skip_bad, columns),
-                         kb_format=kb_format, overwrite=overwrite, quiet=quiet)
+    columns = TableColumns(
+        id=id_col,
+        title=title_col,
+        description=description_col,
+        aliases=aliases_col,
+        types=types_col,
+        alt_ids=alt_ids_col,
+        list_separator=list_sep,
+        delimiter=delimiter,
+    )
+    result = build_index(
+        kb_file,
+        out,
+        encoder_config,
+        index_config,
+        ReadOptions(skip_bad, columns),
+        kb_format=kb_format,
+        overwrite=overwrite,
+        quiet=quiet,
+    )
     if json_output:
-        print_json({"index": str(result.directory), "count": result.count, "dim": result.dim,
-                    "skipped_rows": result.skipped_rows, "encoded": result.encoded,
-                    "resumed_from": result.resumed_from, "seconds": round(result.seconds, 2),
-                    "entities_per_second": round(result.entities_per_second, 1), "reused": result.reused})
+        print_json(
+            {
+                "index": str(result.directory),
+                "count": result.count,
+                "dim": result.dim,
+                "skipped_rows": result.skipped_rows,
+                "encoded": result.encoded,
+                "resumed_from": result.resumed_from,
+                "seconds": round(result.seconds, 2),
+                "entities_per_second": round(result.entities_per_second, 1),
+                "reused": result.reused,
+            }
+        )
     if quiet:
         return
     if result.reused:
@@ -68,5 +110,7 @@ def index_cli(
             f"{result.seconds:.1f} s ({result.entities_per_second:,.0f} entities/s{resumed})."
         )
     if result.skipped_rows:
-        stderr_console.print(f"[yellow]Skipped {result.skipped_rows:,} bad rows; their lines are in "
-                             f"{out / SKIPPED_ROWS}.[/yellow]")
+        stderr_console.print(
+            f"[yellow]Skipped {result.skipped_rows:,} bad rows; their lines are in "
+            f"{out / SKIPPED_ROWS}.[/yellow]"
+        )
