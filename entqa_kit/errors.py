@@ -48,6 +48,13 @@ CATALOGUE: dict[str, str] = {
     "E034": "unknown index type {index_type!r}; use one of: {known}",
     "E035": "{path}: index files are damaged ({detail}); rebuild the index",
     "E036": "{path}: already holds a complete index for other inputs; pass --overwrite to replace it",
+    # documents
+    "E050": "{path}:{line}: document has no {field!r}; add it or pass --skip-bad",
+    "E051": "{path}:{line}: mention [{start}, {end}) is outside the text (length {length}); fix its offsets",
+    "E052": "{path}:{line}: unexpected AIDA-YAGO2 line ({detail}); check that this is the AIDA-YAGO2 tsv",
+    "E053": "{path}:{line}: unexpected PubTator line ({detail}); check that this is a PubTator file",
+    "E054": "{path}: unknown document format {fmt!r}; use one of: {known}",
+    "E055": "{path}: no documents found{detail}; check the path, --format and --split",
     # configuration
     "E040": "invalid configuration: {detail}; fix the value",
     "E041": "{what} must be {expected}, got {value!r}; fix the value",
