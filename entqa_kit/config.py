@@ -38,6 +38,15 @@ class EncoderConfig(_Config):
     )
 
 
+class PassageConfig(_Config):
+    """How documents are cut into passages (paper: L=32, S=16, topic = first token)."""
+
+    length: int = Field(default=32, ge=4, le=510)
+    stride: int = Field(default=16, ge=1)
+    topic: Literal["none", "first_token", "first_sentence"] = "first_token"
+    max_topic_tokens: int = Field(default=16, ge=1)
+
+
 class IndexConfig(_Config):
     """How entity vectors are stored and searched."""
 

@@ -177,24 +177,36 @@ class TextEncoder:
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Vectors (float32, ``[len(texts), dim]``) in the order of ``texts``."""
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        ids = self.tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
+        return self.encode_ids(ids, batch_size, on_batch)
+
+    def encode_ids(
+        self,
+        ids: Sequence[Sequence[int]],
+        batch_size: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Vectors for ready-made input ids (with special tokens), batched by length, no gradients."""
         import torch
 
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = self.tokenizer(list(texts), truncation=True, max_length=max_tokens)["input_ids"]
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
         order = np.argsort([-len(x) for x in ids], kind="stable")
-        pad_id = self.tokenizer.pad_token_id or 0
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.compute_dtype == "bfloat16")
         with torch.inference_mode(), autocast:
-            for start in range(0, len(texts), batch_size):
+            for start in range(0, len(ids), batch_size):
                 rows = order[start : start + batch_size]
-                input_ids, mask = _pad([ids[i] for i in rows], pad_id)
-                hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                out[rows] = self._pool(hidden.float(), mask).numpy()
+                out[rows] = self.forward_ids([ids[i] for i in rows]).float().numpy()
                 if on_batch is not None:
                     on_batch(len(rows))
         return out
+
+    def forward_ids(self, ids: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Pooled vectors ``[len(ids), dim]``; differentiable when called outside inference mode."""
+        input_ids, mask = _pad(ids, self.tokenizer.pad_token_id or 0)
+        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        return self._pool(hidden.float(), mask)
 
     def _pool(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         import torch
@@ -207,13 +219,13 @@ class TextEncoder:
         return torch.nn.functional.normalize(pooled, dim=-1) if self.normalize else pooled
 
 
-def _pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
     width = max(len(s) for s in sequences)
     input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for i, seq in enumerate(sequences):
-        input_ids[i, : len(seq)] = torch.tensor(seq)
+        input_ids[i, : len(seq)] = torch.as_tensor(seq)
         mask[i, : len(seq)] = 1
     return input_ids, mask

@@ -31,5 +31,7 @@ class DocumentSet:
                 self.unresolved_labels[mention.label] += 1
 
     def summary(self) -> str:
-        return (f"{len(self.documents):,} documents, {self.num_mentions:,} gold mentions, "
-                f"{self.num_in_kb:,} in the KB, {self.num_unresolved:,} out of KB")
+        return (
+            f"{len(self.documents):,} documents, {self.num_mentions:,} gold mentions, "
+            f"{self.num_in_kb:,} in the KB, {self.num_unresolved:,} out of KB"
+        )

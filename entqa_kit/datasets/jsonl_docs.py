@@ -36,5 +36,7 @@ def _document(path: Path, line: int, obj: dict, kb: KnowledgeBase | None) -> Doc
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
             raise EntQAError("E051", path=path, line=line, start=start, end=end, length=len(text))
         known = kb is None or kb.row_of(label) is not None
-        mentions.append(Mention(start=start, end=end, entities=(label,) if label and known else (), label=label))
+        mentions.append(
+            Mention(start=start, end=end, entities=(label,) if label and known else (), label=label)
+        )
     return Document(id=doc_id, text=text, mentions=tuple(mentions))

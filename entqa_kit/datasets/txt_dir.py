@@ -26,8 +26,9 @@ def read_txt_documents(path: Path) -> DocumentSet:
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise EntQAError("E003", path=file, line=text_line(file.read_bytes(), exc.start),
-                             detail=f"byte {exc.start}") from None
+            raise EntQAError(
+                "E003", path=file, line=text_line(file.read_bytes(), exc.start), detail=f"byte {exc.start}"
+            ) from None
         result.add(Document(id=doc_id, text=text))
     if not result.documents:
         raise EntQAError("E055", path=path, detail=" (no .txt files)")

@@ -1,0 +1,43 @@
+"""Document readers: JSONL, .txt files, AIDA-YAGO2 tsv, PubTator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import EntQAError
+from ..kb import KnowledgeBase
+from .base import DocumentSet
+
+FORMATS = ("jsonl", "txt", "aida", "pubtator")
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower()
+    if path.is_dir() or name.endswith(".txt") and "corpus" not in name:
+        return "txt"
+    if name.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".tsv") or "aida" in name:
+        return "aida"
+    return "pubtator"
+
+
+def load_documents(
+    path: Path, kb: KnowledgeBase | None = None, fmt: str | None = None, split: str | None = None
+) -> DocumentSet:
+    """Read documents of any supported format, resolving gold labels against ``kb``."""
+    from .aida import read_aida
+    from .jsonl_docs import read_jsonl_documents
+    from .pubtator import read_pubtator
+    from .txt_dir import read_txt_documents
+
+    fmt = fmt or detect_format(path)
+    if fmt == "aida":
+        return read_aida(path, kb, split)
+    if fmt == "pubtator":
+        return read_pubtator(path, kb)
+    if fmt == "jsonl":
+        return read_jsonl_documents(path, kb)
+    if fmt == "txt":
+        return read_txt_documents(path)
+    raise EntQAError("E054", path=path, fmt=fmt, known=", ".join(FORMATS))
