@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import EntQAError
 
@@ -46,6 +46,14 @@ class PassageConfig(_Config):
     topic: Literal["none", "first_token", "first_sentence"] = "first_token"
     max_topic_tokens: int = Field(default=16, ge=1)
 
+    @model_validator(mode="after")
+    def _stride_within_length(self) -> PassageConfig:
+        if self.stride > self.length:
+            raise ValueError(
+                f"stride ({self.stride}) must not exceed length ({self.length}), or tokens are skipped"
+            )
+        return self
+
 
 class IndexConfig(_Config):
     """How entity vectors are stored and searched."""
@@ -67,3 +75,47 @@ def validated(config_type: type[_Config], **values: object) -> _Config:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise EntQAError("E040", detail=f"{config_type.__name__}.{where}: {first['msg']}") from None
+
+
+class RetrieverConfig(_Config):
+    """The dual encoder and its multi-label NCE training (paper section 2.1)."""
+
+    freeze_entity_tower: bool = Field(
+        default=True, description="train only the passage tower; the KB index stays valid (cheap on CPU)"
+    )
+    score_scale: float = Field(default=20.0, gt=0, description="logit scale for normalised (cosine) vectors")
+    num_negatives: int = Field(default=64, ge=1, description="negatives per passage")
+    hard_fraction: float = Field(default=0.1, ge=0, le=1, description="share of negatives that are hard")
+    epochs: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    learning_rate: float = Field(default=2e-5, gt=0)
+    warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
+    max_train_passages: int | None = Field(default=None, ge=1, description="subsample training passages")
+    only_passages_with_gold: bool = True
+    recall_k: int = Field(default=100, ge=1, description="K of the dev R@K that picks the best epoch")
+    seed: int = 0
+
+
+class DataConfig(_Config):
+    """Where the KB and the labelled documents are (paths relative to the working directory)."""
+
+    kb: str
+    kb_format: str | None = None
+    index: str = Field(description="index directory of the KB; built with the base encoder if missing")
+    train: str
+    train_split: str | None = None
+    dev: str | None = None
+    dev_split: str | None = None
+    format: Literal["jsonl", "aida", "pubtator"] | None = None
+
+
+class Recipe(_Config):
+    """A whole training setup, read from a TOML file; any key can be overridden."""
+
+    name: str = "recipe"
+    description: str = ""
+    data: DataConfig
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig)
+    passages: PassageConfig = Field(default_factory=PassageConfig)
+    retriever: RetrieverConfig = Field(default_factory=RetrieverConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)

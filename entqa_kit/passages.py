@@ -70,5 +70,12 @@ def passages_of(documents: Iterable[Document], tokenizer, config: PassageConfig)
 
 def passage_input_ids(passage: Passage, tokenizer) -> list[int]:
     """``[CLS] passage [SEP] topic [SEP]`` (or without the topic part)."""
-    topic = list(passage.topic_ids) or None
-    return tokenizer.build_inputs_with_special_tokens(list(passage.token_ids), topic)
+    return with_special_tokens(list(passage.token_ids), list(passage.topic_ids), tokenizer)
+
+
+def with_special_tokens(first: list[int], second: list[int], tokenizer) -> list[int]:
+    """``[CLS] first [SEP] second [SEP]`` with the tokenizer's own special tokens (bos/eos if no cls/sep)."""
+    cls_id = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+    sep_id = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+    ids = [cls_id, *first, sep_id]
+    return ids + [*second, sep_id] if second else ids

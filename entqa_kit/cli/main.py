@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from .evaluate_cmd import evaluate_cli
 from .index_cmd import index_cli
 from .search_cmd import search_cli
+from .train_cmd import train_cli
 
 app = typer.Typer(
     name="entqa-kit",
@@ -17,6 +19,8 @@ app = typer.Typer(
 )
 app.command("index")(index_cli)
 app.command("search")(search_cli)
+app.command("train")(train_cli)
+app.command("evaluate")(evaluate_cli)
 
 
 def _version(value: bool) -> None:

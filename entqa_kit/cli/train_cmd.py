@@ -1,0 +1,55 @@
+"""``entqa-kit train``: train from a recipe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import JsonOutput, Quiet, print_json, user_errors
+
+
+@user_errors
+def train_cli(
+    recipe: Annotated[Path, typer.Option("--recipe", "-r", help="Recipe TOML, e.g. recipes/aida-cpu.toml.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    stage: Annotated[
+        str, typer.Option(help="retriever (the reader stage comes with issue 4).")
+    ] = "retriever",
+    overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a recipe key: a.b=value.")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the last epoch checkpoint in --out.")] = False,
+    quiet: Quiet = False,
+    json_output: JsonOutput = False,
+) -> None:
+    """Train the retriever of RECIPE into --out (checkpoint each epoch, keep the best by dev R@K)."""
+    from ..errors import EntQAError
+    from ..progress import stderr_console
+    from ..recipes import load_recipe
+    from ..train import train_retriever
+
+    if stage != "retriever":
+        raise EntQAError("E041", what="--stage", expected="'retriever'", value=stage)
+    loaded = load_recipe(recipe, overrides)
+    result = train_retriever(loaded, out, resume=resume, quiet=quiet)
+    summary = {
+        "model": str(result.model_dir),
+        "best_epoch": result.best_epoch,
+        "seconds": round(result.seconds, 1),
+        "index": str(result.index_dir),
+        "reindexed": result.reindexed,
+        "dev": result.dev_recall.as_json() if result.dev_recall else None,
+    }
+    if json_output:
+        print_json(summary)
+    if not quiet:
+        stderr_console.print(
+            f"Trained {out} in {result.seconds / 60:.1f} min; best epoch {result.best_epoch}."
+        )
+        if result.reindexed:
+            stderr_console.print(
+                f"The entity tower changed, so the KB was re-indexed into {result.index_dir}; "
+                f"evaluate with --index {result.index_dir}."
+            )

@@ -1,0 +1,122 @@
+"""The model directory: ``entqa_config.json``, ``retriever/`` towers as safetensors, a model card.
+
+A model directory names each tower by a path relative to itself, or by the base
+model it was not trained away from (a frozen entity tower keeps the base model,
+so the KB index built with that model stays valid).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from .atomic import write_json_atomic, write_text_atomic
+from .config import EncoderConfig, PassageConfig, Recipe, RetrieverConfig
+from .encode import TextEncoder
+from .errors import EntQAError
+from .retriever import Retriever
+
+CONFIG_FILE = "entqa_config.json"
+PASSAGE_TOWER = "retriever/passage_encoder"
+ENTITY_TOWER = "retriever/entity_encoder"
+
+
+class TrainingRecord(BaseModel):
+    best_epoch: int | None = None
+    dev_recall_at: dict[str, float] = Field(default_factory=dict)
+    history: list[dict] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class ModelConfig(BaseModel):
+    """Everything needed to rebuild the model, saved as ``entqa_config.json``."""
+
+    format_version: int = 1
+    versions: dict[str, str]
+    passages: PassageConfig
+    retriever: RetrieverConfig
+    passage_encoder: EncoderConfig
+    entity_encoder: EncoderConfig
+    recipe: Recipe | None = None
+    training: TrainingRecord = Field(default_factory=TrainingRecord)
+
+
+def is_model_dir(path: str | Path) -> bool:
+    return (Path(path) / CONFIG_FILE).is_file()
+
+
+def concrete_config(encoder: TextEncoder, model: str) -> EncoderConfig:
+    """The encoder's config with pooling and normalisation made explicit."""
+    return encoder.config.model_copy(
+        update={"model": model, "pooling": encoder.pooling, "normalize": encoder.normalize}
+    )
+
+
+def save_encoder(encoder: TextEncoder, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    encoder.model.save_pretrained(directory, safe_serialization=True)
+    encoder.tokenizer.save_pretrained(directory)
+
+
+def _resolved(config: EncoderConfig, model_dir: Path) -> EncoderConfig:
+    local = model_dir / config.model
+    return config.model_copy(update={"model": str(local)}) if local.is_dir() else config
+
+
+def read_model_config(model_dir: Path) -> ModelConfig:
+    path = model_dir / CONFIG_FILE
+    if not path.is_file():
+        raise EntQAError("E020", model=str(model_dir))
+    return ModelConfig.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def entity_encoder_config(model: str) -> EncoderConfig:
+    """The entity tower's config of a model directory, or a plain encoder's config."""
+    if is_model_dir(model):
+        return _resolved(read_model_config(Path(model)).entity_encoder, Path(model))
+    return EncoderConfig(model=model)
+
+
+def load_retriever(model: str, index_encoder: EncoderConfig | None = None) -> tuple[Retriever, PassageConfig]:
+    """A retriever from a model directory, or a zero-shot one (one shared tower) from any encoder.
+
+    For a plain encoder that is the one an index was built with, pass the index's
+    ``index_encoder`` config so that its entity-text settings (aliases, pooling) are kept.
+    """
+    if not is_model_dir(model):
+        same = index_encoder is not None and index_encoder.model == model
+        encoder = TextEncoder.load(index_encoder if same else EncoderConfig(model=model))
+        return Retriever(encoder, encoder, RetrieverConfig()), PassageConfig()
+    model_dir = Path(model)
+    config = read_model_config(model_dir)
+    passage = TextEncoder.load(_resolved(config.passage_encoder, model_dir))
+    entity = TextEncoder.load(_resolved(config.entity_encoder, model_dir))
+    return Retriever(passage, entity, config.retriever), config.passages
+
+
+def write_model_dir(model_dir: Path, config: ModelConfig) -> None:
+    write_json_atomic(model_dir / CONFIG_FILE, config.model_dump(mode="json"))
+    write_text_atomic(model_dir / "README.md", model_card(config))
+
+
+def model_card(config: ModelConfig) -> str:
+    recall = ", ".join(f"R@{k} {v:.2f}" for k, v in config.training.dev_recall_at.items()) or "not measured"
+    recipe = config.recipe.name if config.recipe else "unknown"
+    frozen = (
+        "frozen (the base model; its KB index stays valid)"
+        if config.retriever.freeze_entity_tower
+        else "trained (re-index the KB with this model)"
+    )
+    return (
+        f"# entqa-kit model: {recipe}\n\n"
+        "An EntQA retriever (dual encoder) trained with entqa-kit's multi-label NCE.\n\n"
+        f"- passage tower: `{config.passage_encoder.model}` (pooling {config.passage_encoder.pooling})\n"
+        f"- entity tower: `{config.entity_encoder.model}`, {frozen}\n"
+        f"- passages: L={config.passages.length}, S={config.passages.stride}, topic {config.passages.topic}\n"
+        f"- best epoch: {config.training.best_epoch}; dev {recall}\n"
+        f"- training time: {config.training.seconds / 60:.1f} min\n"
+        f"- versions: {config.versions}\n\n"
+        "Weights are safetensors. Load with `entqa_kit.model.load_retriever(path)` or pass the directory as "
+        "`--model` to `entqa-kit evaluate`.\n"
+    )
