@@ -100,6 +100,22 @@ def test_two_tower_training_reindexes_the_kb(tmp_path, tiny_model):
             FIXTURES / "docs_toy.jsonl", tmp_path / "index", str(tmp_path / "model"), quiet=True
         )
     assert caught.value.code == "E031", "the base index no longer matches the trained entity tower"
+    manual = tmp_path / "manual-index"
+    indexed = runner.invoke(
+        app,
+        [
+            "index",
+            str(FIXTURES / "kb_native.jsonl"),
+            "--out",
+            str(manual),
+            "--model",
+            str(tmp_path / "model"),
+            "-q",
+        ],
+    )
+    assert indexed.exit_code == 0, indexed.output
+    again = evaluate_retriever(FIXTURES / "docs_toy.jsonl", manual, str(tmp_path / "model"), quiet=True)
+    assert again.recall_at == report.recall_at
 
 
 def test_cli_train_and_evaluate_json(tmp_path, tiny_model):

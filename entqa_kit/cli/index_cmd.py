@@ -22,7 +22,8 @@ def index_cli(
         str | None, typer.Option("--format", help="kilt, umls, jsonl, csv, or a plug-in.")
     ] = None,
     model: Annotated[
-        str | None, typer.Option(help="Entity encoder: HF id or path (default: MiniLM).")
+        str | None,
+        typer.Option(help="Entity encoder: HF id, path, or an entqa-kit model directory (its entity tower)."),
     ] = None,
     index_type: Annotated[str, typer.Option(help="flat, hnsw or ivfpq.")] = "flat",
     batch_size: Annotated[int, typer.Option(help="Entities per encoder batch.")] = 64,
@@ -54,16 +55,20 @@ def index_cli(
 
     from ..config import EncoderConfig, IndexConfig, validated
     from ..indexing import SKIPPED_ROWS, build_index
+    from ..model import entity_encoder_config, is_model_dir
     from ..progress import stderr_console
 
-    encoder_config = validated(
-        EncoderConfig,
-        model=model,
-        pooling=pooling,
-        max_entity_tokens=max_entity_tokens,
-        include_aliases=include_aliases,
-        dtype=dtype,
-    )
+    if model is not None and is_model_dir(model):
+        encoder_config = entity_encoder_config(model)  # a trained model's entity tower, with its settings
+    else:
+        encoder_config = validated(
+            EncoderConfig,
+            model=model,
+            pooling=pooling,
+            max_entity_tokens=max_entity_tokens,
+            include_aliases=include_aliases,
+            dtype=dtype,
+        )
     index_config = validated(IndexConfig, index_type=index_type, batch_size=batch_size)
     columns = TableColumns(
         id=id_col,
