@@ -40,3 +40,47 @@ def test_medic_ctd_tsv_through_the_table_adapter(shared_data):
     _, umls = read(shared_data / "medic" / "medic.umls.jsonl")
     assert [r.entity.id for r in rows] == [r.entity.id for r in umls]
     assert sum(1 for r in rows if r.entity.description) == 4691
+
+
+@pytest.fixture(scope="module")
+def wiki_store(tmp_path_factory):
+    from entqa_kit.kb import KnowledgeBase
+
+    from .conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent")
+    path = SHARED_DATA / "kb" / "wiki_kb.kilt.jsonl"
+    bad = BadRowLog(False)
+    out = tmp_path_factory.mktemp("wiki") / "kb.sqlite"
+    return KnowledgeBase.build(get_adapter(path).read(path, ReadOptions(), bad), out, path, bad)
+
+
+@pytest.mark.parametrize(
+    ("split", "docs", "mentions", "linked"),
+    [("train", 946, 23396, 18541), ("testa", 216, 5917, 4791), ("testb", 231, 5616, 4485)],
+)
+def test_aida_reader_matches_the_published_counts(shared_data, wiki_store, split, docs, mentions, linked):
+    from entqa_kit.datasets import load_documents
+
+    result = load_documents(shared_data / "aida" / "AIDA-YAGO2-dataset.tsv", wiki_store, "aida", split)
+    assert (len(result.documents), result.num_mentions, result.num_in_kb) == (docs, mentions, linked)
+    for document in result.documents[:20]:
+        for mention in document.mentions:
+            assert (
+                document.text[mention.start : mention.end].strip()
+                == document.text[mention.start : mention.end]
+            )
+
+
+def test_ncbi_test_ids_resolve_against_medic(shared_data, tmp_path):
+    from entqa_kit.datasets import load_documents
+    from entqa_kit.kb import KnowledgeBase
+
+    path = shared_data / "medic" / "medic.umls.jsonl"
+    bad = BadRowLog(False)
+    medic = KnowledgeBase.build(
+        get_adapter(path).read(path, ReadOptions(), bad), tmp_path / "m.sqlite", path, bad
+    )
+    result = load_documents(shared_data / "ncbi-disease" / "NCBItestset_corpus.txt", medic, "pubtator")
+    assert (len(result.documents), result.num_mentions, result.num_in_kb) == (100, 960, 954)
