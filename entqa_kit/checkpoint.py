@@ -13,16 +13,18 @@ LAST = "checkpoints/last"
 STATE_FILE = "state.json"
 
 
-def save_checkpoint(model_dir: Path, towers: dict[str, Any], optimizer, state: dict[str, Any]) -> Path:
-    """Write ``checkpoints/last`` atomically: each tower's weights, the optimizer, the loop state."""
-    from safetensors.torch import save_file
+def save_checkpoint(
+    model_dir: Path, modules: dict[str, Any], optimizer, state: dict[str, Any], name: str = LAST
+) -> Path:
+    """Write a checkpoint folder atomically: each module's weights, the optimizer, the loop state."""
+    from safetensors.torch import save_file, save_model
 
-    final = model_dir / LAST
+    final = model_dir / name
     tmp = final.with_name("last.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for name, encoder in towers.items():
-        encoder.model.save_pretrained(tmp / name, safe_serialization=True)
+    for module_name, module in modules.items():
+        save_model(module, str(tmp / f"{module_name}.safetensors"))
     tensors, groups = _flatten_optimizer(optimizer.state_dict())
     save_file(tensors, str(tmp / "optimizer.safetensors"))
     write_json_atomic(tmp / STATE_FILE, {**state, "param_groups": groups})
@@ -35,15 +37,17 @@ def save_checkpoint(model_dir: Path, towers: dict[str, Any], optimizer, state: d
     return final
 
 
-def load_checkpoint(model_dir: Path, towers: dict[str, Any], optimizer) -> dict[str, Any] | None:
-    """Restore weights and optimizer from ``checkpoints/last``; the loop state, or None if absent."""
-    from safetensors.torch import load_file
+def load_checkpoint(
+    model_dir: Path, modules: dict[str, Any], optimizer, name: str = LAST
+) -> dict[str, Any] | None:
+    """Restore weights and optimizer from a checkpoint folder; the loop state, or None if absent."""
+    from safetensors.torch import load_file, load_model
 
-    final = model_dir / LAST
+    final = model_dir / name
     if not (final / STATE_FILE).is_file():
         return None
-    for name, encoder in towers.items():
-        encoder.model.load_state_dict(load_file(str(final / name / "model.safetensors")), strict=False)
+    for module_name, module in modules.items():
+        load_model(module, str(final / f"{module_name}.safetensors"))
     state = json.loads((final / STATE_FILE).read_text(encoding="utf-8"))
     tensors = load_file(str(final / "optimizer.safetensors"))
     optimizer.load_state_dict(_unflatten_optimizer(tensors, state.pop("param_groups")))

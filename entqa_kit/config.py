@@ -96,6 +96,31 @@ class RetrieverConfig(_Config):
     seed: int = 0
 
 
+class ReaderConfig(_Config):
+    """The cross-encoder reader and its inference (paper sections 2.2 and 2.3)."""
+
+    model: str = DEFAULT_MODEL
+    max_entity_tokens: int = Field(
+        default=64, ge=4, le=480, description="entity text truncation in the reader"
+    )
+    train_k: int = Field(
+        default=4, ge=1, description="candidates per passage in training (gold always included)"
+    )
+    test_k: int = Field(default=100, ge=1, description="candidates per passage at inference")
+    top_p: int = Field(default=3, ge=1, description="spans kept per candidate")
+    max_span_tokens: int = Field(default=10, ge=1)
+    threshold: float = Field(
+        default=0.05, ge=0, le=1, description="keep spans with p_rerank * p_span > threshold"
+    )
+    epochs: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=4, ge=1, description="passages per step (each with train_k pairs)")
+    learning_rate: float = Field(default=5e-5, gt=0)
+    warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
+    max_train_passages: int | None = Field(default=None, ge=1)
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    seed: int = 0
+
+
 class DataConfig(_Config):
     """Where the KB and the labelled documents are (paths relative to the working directory)."""
 
@@ -118,4 +143,5 @@ class Recipe(_Config):
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     passages: PassageConfig = Field(default_factory=PassageConfig)
     retriever: RetrieverConfig = Field(default_factory=RetrieverConfig)
+    reader: ReaderConfig = Field(default_factory=ReaderConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)

@@ -55,6 +55,15 @@ CATALOGUE: dict[str, str] = {
     "E053": "{path}:{line}: unexpected PubTator line ({detail}); check that this is a PubTator file",
     "E054": "{path}: unknown document format {fmt!r}; use one of: {known}",
     "E055": "{path}: no documents found{detail}; check the path, --format and --split",
+    "E042": "{path}: the model has no trained reader; run 'entqa-kit train --stage reader' (or 'all')",
+    "E043": "{model}: the reader and the retriever use different wordpiece vocabularies; "
+    "use a reader whose tokenizer matches the retriever's",
+    # linking
+    "E060": "{failed} of {total} documents failed and were skipped (listed above); "
+    "fix them and link those again",
+    "E061": "{source}: document {doc_id!r} is empty; nothing to link",
+    "E062": "{source}: document {doc_id!r} has {chars:,} characters, over --max-chars {limit:,}; "
+    "split it or raise the limit",
     # configuration
     "E040": "invalid configuration: {detail}; fix the value",
     "E041": "{what} must be {expected}, got {value!r}; fix the value",

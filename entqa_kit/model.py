@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .atomic import write_json_atomic, write_text_atomic
-from .config import EncoderConfig, PassageConfig, Recipe, RetrieverConfig
+from .config import EncoderConfig, PassageConfig, ReaderConfig, Recipe, RetrieverConfig
 from .encode import TextEncoder
 from .errors import EntQAError
 from .retriever import Retriever
@@ -40,6 +40,8 @@ class ModelConfig(BaseModel):
     entity_encoder: EncoderConfig
     recipe: Recipe | None = None
     training: TrainingRecord = Field(default_factory=TrainingRecord)
+    reader: ReaderConfig | None = None
+    reader_training: TrainingRecord | None = None
 
 
 def is_model_dir(path: str | Path) -> bool:

@@ -4,19 +4,19 @@ Input per (passage, candidate): ``[CLS] passage ⊕ topic [SEP] title ⊕ descri
 Position 0 ([CLS]) is the "no mention" span; start/end distributions are over
 position 0 and the passage's wordpieces only. The rerank head scores each
 candidate's [CLS] vector; its softmax runs over the K candidates of a passage.
+
+Imported lazily (it imports torch at module level).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import torch
 
 from .passages import with_special_tokens
 from .records import Passage
-
-if TYPE_CHECKING:
-    import torch
 
 NULL_SPAN = (0, 0)
 
@@ -41,8 +41,6 @@ def pair_ids(passage: Passage, entity_ids: Sequence[int], tokenizer) -> tuple[li
 
 def build_inputs(passages: Sequence[Passage], entity_ids: Sequence[Sequence[int]], tokenizer) -> ReaderInputs:
     """Batch pairs ``(passages[i], entity_ids[i])``; spans may start at [CLS] or a passage token."""
-    import torch
-
     pairs = [pair_ids(p, e, tokenizer) for p, e in zip(passages, entity_ids)]
     width = max(len(ids) for ids, _ in pairs)
     pad = tokenizer.pad_token_id or 0
@@ -59,32 +57,25 @@ def build_inputs(passages: Sequence[Passage], entity_ids: Sequence[Sequence[int]
     return ReaderInputs(input_ids, attention, types, span_mask)
 
 
-class ReaderHeads:
-    """Factory for the reader module (kept lazy so importing does no torch work)."""
+class ReaderModel(torch.nn.Module):
+    """Encoder plus the start/end heads and the rerank head."""
 
-    @staticmethod
-    def create(encoder):
-        import torch
+    def __init__(self, encoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.span = torch.nn.Linear(hidden, 2)
+        self.rerank = torch.nn.Linear(hidden, 1)
 
-        class _Reader(torch.nn.Module):
-            def __init__(self, encoder) -> None:
-                super().__init__()
-                self.encoder = encoder
-                hidden = encoder.config.hidden_size
-                self.span = torch.nn.Linear(hidden, 2)
-                self.rerank = torch.nn.Linear(hidden, 1)
-
-            def forward(self, inputs: ReaderInputs) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-                """Start and end log-probabilities ``[pairs, width]`` and rerank logits ``[pairs]``."""
-                kwargs = {"input_ids": inputs.input_ids, "attention_mask": inputs.attention_mask}
-                if getattr(self.encoder.config, "type_vocab_size", 0) > 1:
-                    kwargs["token_type_ids"] = inputs.token_type_ids
-                hidden = self.encoder(**kwargs).last_hidden_state.float()
-                logits = self.span(hidden).masked_fill(~inputs.span_mask.unsqueeze(-1), float("-inf"))
-                start, end = logits.log_softmax(dim=1).unbind(-1)
-                return start, end, self.rerank(hidden[:, 0]).squeeze(-1)
-
-        return _Reader(encoder)
+    def forward(self, inputs: ReaderInputs) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Start and end log-probabilities ``[pairs, width]`` and rerank logits ``[pairs]``."""
+        kwargs = {"input_ids": inputs.input_ids, "attention_mask": inputs.attention_mask}
+        if getattr(self.encoder.config, "type_vocab_size", 0) > 1:
+            kwargs["token_type_ids"] = inputs.token_type_ids
+        hidden = self.encoder(**kwargs).last_hidden_state.float()
+        logits = self.span(hidden).masked_fill(~inputs.span_mask.unsqueeze(-1), float("-inf"))
+        start, end = logits.log_softmax(dim=1).unbind(-1)
+        return start, end, self.rerank(hidden[:, 0]).squeeze(-1)
 
 
 def reader_loss(
@@ -102,8 +93,6 @@ def reader_loss(
     ``-log p_rerank`` of every gold candidate; the span term ``-log p_start - log p_end``
     of every gold span (or of the null span).
     """
-    import torch
-
     k = candidates_per_passage
     rerank_logp = rerank_logits.view(-1, k).log_softmax(dim=1).view(-1)
     terms = []

@@ -90,3 +90,23 @@ class Passage(BaseModel):
     @property
     def char_end(self) -> int:
         return self.offsets[-1][1]
+
+
+class LinkedSpan(BaseModel):
+    """A predicted mention: character span, its text, the linked entity and the score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int
+    end: int
+    text: str
+    entity: str
+    title: str
+    score: float
+
+
+class LinkedDocument(BaseModel):
+    """A document's predictions (the Predictions JSONL record)."""
+
+    id: str
+    mentions: list[LinkedSpan]

@@ -80,3 +80,58 @@ def merge_spans(spans: Iterable[ScoredSpan], allow_overlaps: bool = False) -> li
             if all(span.end <= k.start or k.end <= span.start for k in kept):
                 kept.append(span)
     return sorted(kept, key=lambda s: (s.start, s.end, -s.score))
+
+
+@dataclass(frozen=True)
+class PairSpan:
+    """A span kept for pair ``pair``: positions (1-based), p_span and the labelled score."""
+
+    pair: int
+    start: int
+    end: int
+    probability: float
+    score: float
+
+
+def decode_batch(
+    start_logp: np.ndarray,
+    end_logp: np.ndarray,
+    passage_lengths: np.ndarray,
+    rerank_probability: np.ndarray,
+    threshold: float,
+    top_p: int = 3,
+    max_span_tokens: int = 10,
+) -> list[PairSpan]:
+    """:func:`decode_spans` for many pairs at once, then ``p_rerank * p_span > threshold``.
+
+    ``start_logp``/``end_logp`` are ``[pairs, width]`` with position 0 the null span;
+    positions past a pair's passage must be ``-inf``.
+    """
+    pairs, width = start_logp.shape
+    length = int(passage_lengths.max(initial=0))
+    if pairs == 0 or length == 0:
+        return []
+    starts = start_logp[:, 1 : length + 1]
+    ends = end_logp[:, 1 : length + 1]
+    joint = starts[:, :, None] + ends[:, None, :]
+    offsets = np.arange(length)
+    span_width = offsets[None, :] - offsets[:, None]
+    allowed = (span_width >= 0) & (span_width < max_span_tokens)
+    null = (start_logp[:, 0] + end_logp[:, 0])[:, None, None]
+    joint = np.where(allowed[None] & (joint > null), joint, -np.inf).reshape(pairs, -1)
+    take = min(top_p, joint.shape[1])
+    best = np.argpartition(-joint, take - 1, axis=1)[:, :take]
+    best_logp = np.take_along_axis(joint, best, axis=1)
+    scores = rerank_probability[:, None] * np.exp(best_logp)
+    rows, cols = np.nonzero(np.isfinite(best_logp) & (scores > threshold))
+    flat = best[rows, cols]
+    return [
+        PairSpan(
+            int(r),
+            int(f // length) + 1,
+            int(f % length) + 1,
+            float(np.exp(best_logp[r, c])),
+            float(scores[r, c]),
+        )
+        for r, c, f in zip(rows, cols, flat)
+    ]

@@ -113,7 +113,9 @@ def train_retriever(
             "input_ids"
         ]
 
-    towers = {"passage_encoder": passage_encoder} | ({} if frozen else {"entity_encoder": entity_encoder})
+    towers = {"passage_encoder": passage_encoder.model}
+    if not frozen:
+        towers["entity_encoder"] = entity_encoder.model
     optimizer = torch.optim.AdamW(retriever.trainable_parameters(), lr=config.learning_rate)
     steps_per_epoch = -(-len(train_passages) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs

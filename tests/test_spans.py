@@ -59,3 +59,26 @@ def test_overlaps_resolved_by_score_or_kept_when_allowed():
         (0, 17, "ManUtd"),
         (0, 17, "X"),
     ]
+
+
+def test_batched_decoding_agrees_with_single_pair_decoding():
+    from entqa_kit.spans import decode_batch
+
+    rng = np.random.default_rng(0)
+    pairs, width = 6, 9
+    lengths = np.array([7, 7, 5, 7, 3, 7])
+    start = rng.normal(size=(pairs, width)) * 2
+    end = rng.normal(size=(pairs, width)) * 2
+    for i, n in enumerate(lengths):
+        start[i, n + 1 :] = -np.inf
+        end[i, n + 1 :] = -np.inf
+    start = start - np.log(np.exp(start).sum(1, keepdims=True))
+    end = end - np.log(np.exp(end).sum(1, keepdims=True))
+    rerank = np.full(pairs, 0.5)
+    batch = decode_batch(start, end, lengths, rerank, threshold=0.0, top_p=3, max_span_tokens=4)
+    for i, n in enumerate(lengths):
+        single = decode_spans(start[i], end[i], int(n), top_p=3, max_span_tokens=4)
+        got = sorted((s.start, s.end) for s in batch if s.pair == i)
+        assert got == sorted((s.start, s.end) for s in single)
+    high = decode_batch(start, end, lengths, rerank, threshold=0.2, top_p=3, max_span_tokens=4)
+    assert all(s.score > 0.2 and s.score == pytest.approx(0.5 * s.probability) for s in high)

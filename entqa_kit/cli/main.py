@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .evaluate_cmd import evaluate_cli
 from .index_cmd import index_cli
+from .link_cmd import link_cli
 from .search_cmd import search_cli
 from .train_cmd import train_cli
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.command("index")(index_cli)
 app.command("search")(search_cli)
 app.command("train")(train_cli)
+app.command("link")(link_cli)
 app.command("evaluate")(evaluate_cli)
 
 

@@ -24,24 +24,41 @@ def train_cli(
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
-    """Train the retriever of RECIPE into --out (checkpoint each epoch, keep the best by dev R@K)."""
+    """Train RECIPE into --out: the retriever (best epoch by dev R@K), then the reader on its candidates."""
     from ..errors import EntQAError
     from ..progress import stderr_console
     from ..recipes import load_recipe
     from ..train import train_retriever
+    from ..train_reader import train_reader
 
-    if stage != "retriever":
-        raise EntQAError("E041", what="--stage", expected="'retriever'", value=stage)
+    if stage not in ("retriever", "reader", "all"):
+        raise EntQAError("E041", what="--stage", expected="'retriever', 'reader' or 'all'", value=stage)
     loaded = load_recipe(recipe, overrides)
-    result = train_retriever(loaded, out, resume=resume, quiet=quiet)
-    summary = {
-        "model": str(result.model_dir),
-        "best_epoch": result.best_epoch,
-        "seconds": round(result.seconds, 1),
-        "index": str(result.index_dir),
-        "reindexed": result.reindexed,
-        "dev": result.dev_recall.as_json() if result.dev_recall else None,
-    }
+    summary: dict = {"model": str(out), "stage": stage}
+    if stage in ("retriever", "all"):
+        result = train_retriever(loaded, out, resume=resume, quiet=quiet)
+        summary |= {
+            "best_epoch": result.best_epoch,
+            "retriever_seconds": round(result.seconds, 1),
+            "index": str(result.index_dir),
+            "reindexed": result.reindexed,
+            "dev": result.dev_recall.as_json() if result.dev_recall else None,
+        }
+        if not quiet:
+            stderr_console.print(
+                f"Retriever trained in {result.seconds / 60:.1f} min; best epoch {result.best_epoch}."
+            )
+            if result.reindexed:
+                stderr_console.print(
+                    f"The entity tower changed, so the KB was re-indexed into {result.index_dir}."
+                )
+    if stage in ("reader", "all"):
+        reader = train_reader(loaded, out, resume=resume, quiet=quiet)
+        summary |= {"reader_seconds": round(reader.seconds, 1), "reader_loss": round(reader.final_loss, 4)}
+        if not quiet:
+            stderr_console.print(
+                f"Reader trained in {reader.seconds / 60:.1f} min (final loss {reader.final_loss:.3f})."
+            )
     if json_output:
         print_json(summary)
     if not quiet:

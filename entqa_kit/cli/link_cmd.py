@@ -1,0 +1,60 @@
+"""``entqa-kit link``: link documents and write predictions JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import JsonOutput, Quiet, print_json, user_errors
+
+
+@user_errors
+def link_cli(
+    inputs: Annotated[
+        list[str], typer.Argument(help=".txt/.jsonl files, directories of them, or - for stdin.")
+    ],
+    index: Annotated[Path, typer.Option("--index", help="Index directory of the KB.")],
+    model: Annotated[Path, typer.Option(help="Trained model directory.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Predictions JSONL to write.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="γ: keep spans with p_rerank × p_span above it.")
+    ] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Candidates per passage.")] = None,
+    batch_size: Annotated[int, typer.Option(help="(passage, candidate) pairs per reader batch.")] = 64,
+    allow_overlaps: Annotated[
+        bool, typer.Option(help="Keep overlapping spans of different entities.")
+    ] = False,
+    max_chars: Annotated[int, typer.Option(help="Skip documents longer than this.")] = 1_000_000,
+    quiet: Quiet = False,
+    json_output: JsonOutput = False,
+) -> None:
+    """Link every document; predictions are written as they come (a crash loses at most one document)."""
+    from ..errors import EntQAError
+    from ..link_inputs import InputFailure, iter_inputs
+    from ..linker import Linker
+    from ..predictions import PredictionWriter, print_document_summary
+    from ..progress import progress_bar
+
+    linker = Linker.from_pretrained(
+        model, index, threshold=threshold, top_k=top_k, allow_overlaps=allow_overlaps
+    )
+    failed = total = 0
+    with PredictionWriter(out) as writer, progress_bar("Linking documents", None, quiet) as advance:
+        for item in iter_inputs(inputs, max_chars):
+            total += 1
+            if isinstance(item, InputFailure):
+                failed += 1
+                typer.echo(f"error: {item.error.message}", err=True)
+                advance(1)
+                continue
+            linked = linker.link_document(item, batch_size)
+            writer.write(linked)
+            if json_output:
+                print_json(linked.model_dump())
+            elif out is None:
+                print_document_summary(item, linked)
+            advance(1)
+    if failed:
+        raise EntQAError("E060", failed=failed, total=total)

@@ -1,0 +1,170 @@
+"""Linking: retrieve -> read -> threshold -> merge, per document, batched.
+
+``Linker.from_pretrained(model_dir, index_dir).link(texts_or_documents)`` returns one
+:class:`LinkedDocument` per input. Every (passage, candidate) pair of a document is
+read in batches under ``torch.inference_mode``; decoding is vectorised over pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .config import PassageConfig, ReaderConfig
+from .errors import EntQAError
+from .index import DenseIndex
+from .model import load_retriever, read_model_config
+from .passages import make_passages
+from .reader_io import EntityTokenCache, ReaderBundle, load_reader
+from .records import Document, LinkedDocument, LinkedSpan
+from .retriever import Retriever
+from .spans import ScoredSpan, decode_batch, merge_spans
+
+
+def check_same_vocabulary(passage_tokenizer, reader_tokenizer, model: str) -> None:
+    """The reader reads the retriever's passages, so both must share one wordpiece vocabulary."""
+    if passage_tokenizer.get_vocab() != reader_tokenizer.get_vocab():
+        raise EntQAError("E043", model=model)
+
+
+class Linker:
+    def __init__(
+        self,
+        retriever: Retriever,
+        passage_config: PassageConfig,
+        index: DenseIndex,
+        reader: ReaderBundle,
+        config: ReaderConfig,
+        allow_overlaps: bool = False,
+    ) -> None:
+        self.retriever = retriever
+        self.passage_config = passage_config
+        self.index = index
+        self.reader = reader
+        self.config = config
+        self.allow_overlaps = allow_overlaps
+        self.entity_tokens = EntityTokenCache(index.kb, reader.tokenizer, config.max_entity_tokens)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model_dir: str | Path,
+        index_dir: str | Path,
+        threshold: float | None = None,
+        top_k: int | None = None,
+        allow_overlaps: bool = False,
+    ) -> Linker:
+        model_dir = Path(model_dir)
+        saved = read_model_config(model_dir)
+        if saved.reader is None:
+            raise EntQAError("E042", path=model_dir)
+        config = saved.reader.model_copy(
+            update={k: v for k, v in (("threshold", threshold), ("test_k", top_k)) if v is not None}
+        )
+        retriever, passage_config = load_retriever(str(model_dir))
+        index = DenseIndex.load(Path(index_dir), model_fingerprint=retriever.entity_encoder.fingerprint)
+        reader = load_reader(model_dir, config.dtype)
+        check_same_vocabulary(retriever.passage_encoder.tokenizer, reader.tokenizer, str(model_dir))
+        return cls(retriever, passage_config, index, reader, config, allow_overlaps)
+
+    def link(self, inputs: Iterable[str | Document], batch_size: int = 64) -> list[LinkedDocument]:
+        documents = (Document(id=str(i), text=x) if isinstance(x, str) else x for i, x in enumerate(inputs))
+        return [self.link_document(d, batch_size) for d in documents]
+
+    def link_document(self, document: Document, batch_size: int = 64) -> LinkedDocument:
+        import torch
+
+        from .reader import build_inputs
+
+        passages = make_passages(document, self.retriever.passage_encoder.tokenizer, self.passage_config)
+        if not passages:
+            return LinkedDocument(id=document.id, mentions=[])
+        vectors = self.retriever.encode_passages(passages, batch_size)
+        _, rows = self.index.search(vectors, self.config.test_k)
+        k = rows.shape[1]
+        self.entity_tokens.fill(rows[rows >= 0])
+        pair_passage = np.repeat(np.arange(len(passages)), k)
+        pair_row = rows.reshape(-1)
+        valid = pair_row >= 0
+        pair_passage, pair_row = pair_passage[valid], pair_row[valid]
+        starts, ends, rerank = [], [], []
+        autocast = torch.autocast(
+            "cpu", dtype=torch.bfloat16, enabled=self.reader.compute_dtype == "bfloat16"
+        )
+        with torch.inference_mode(), autocast:
+            for begin in range(0, len(pair_row), batch_size):
+                chunk = slice(begin, begin + batch_size)
+                inputs = build_inputs(
+                    [passages[i] for i in pair_passage[chunk]],
+                    [self.entity_tokens[int(r)] for r in pair_row[chunk]],
+                    self.reader.tokenizer,
+                )
+                start_logp, end_logp, logits = self.reader.model(inputs)
+                width = self.passage_config.length + 1
+                starts.append(_fixed_width(start_logp, width))
+                ends.append(_fixed_width(end_logp, width))
+                rerank.append(logits.float().numpy())
+        rerank_logits = np.concatenate(rerank)
+        rerank_probability = _softmax_by_group(rerank_logits, pair_passage, len(passages))
+        lengths = np.array([len(passages[i].token_ids) for i in pair_passage])
+        kept = decode_batch(
+            np.concatenate(starts),
+            np.concatenate(ends),
+            lengths,
+            rerank_probability,
+            self.config.threshold,
+            self.config.top_p,
+            self.config.max_span_tokens,
+        )
+        entity_ids = {
+            int(r): e.id
+            for r, e in zip(
+                sorted(set(pair_row.tolist())), self.index.kb.by_rows(sorted(set(pair_row.tolist())))
+            )
+        }
+        scored = []
+        for span in kept:
+            passage = passages[pair_passage[span.pair]]
+            start = passage.offsets[span.start - 1][0]
+            end = passage.offsets[span.end - 1][1]
+            scored.append(ScoredSpan(start, end, entity_ids[int(pair_row[span.pair])], span.score))
+        merged = merge_spans(scored, self.allow_overlaps)
+        titles = (
+            {e.id: e.title for e in self.index.kb.by_rows([self.index.kb.row_of(s.entity) for s in merged])}
+            if merged
+            else {}
+        )
+        return LinkedDocument(
+            id=document.id,
+            mentions=[
+                LinkedSpan(
+                    start=s.start,
+                    end=s.end,
+                    text=document.text[s.start : s.end],
+                    entity=s.entity,
+                    title=titles[s.entity],
+                    score=round(s.score, 6),
+                )
+                for s in merged
+            ],
+        )
+
+
+def _fixed_width(logp, width: int) -> np.ndarray:
+    """Columns 0..width-1 (null + passage positions) as float numpy, padding with -inf."""
+    array = logp.float().numpy()
+    if array.shape[1] >= width:
+        return array[:, :width]
+    return np.pad(array, ((0, 0), (0, width - array.shape[1])), constant_values=-np.inf)
+
+
+def _softmax_by_group(logits: np.ndarray, groups: np.ndarray, num_groups: int) -> np.ndarray:
+    """Softmax of ``logits`` within each group (the K candidates of one passage)."""
+    maxima = np.full(num_groups, -np.inf)
+    np.maximum.at(maxima, groups, logits)
+    exp = np.exp(logits - maxima[groups])
+    sums = np.zeros(num_groups)
+    np.add.at(sums, groups, exp)
+    return exp / sums[groups]

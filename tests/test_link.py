@@ -1,0 +1,147 @@
+"""End-to-end linking with a tiny random model trained on the toy KB, and `entqa-kit link`'s bad inputs."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from entqa_kit.cli.main import app
+from entqa_kit.datasets import load_documents
+from entqa_kit.linker import Linker
+from entqa_kit.recipes import load_recipe
+from entqa_kit.train import train_retriever
+from entqa_kit.train_reader import train_reader
+
+from .conftest import FIXTURES
+from .test_train import write_recipe
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def toy_model(tmp_path_factory, tiny_model):
+    tmp = tmp_path_factory.mktemp("toy-link")
+    recipe_path = write_recipe(tmp, tiny_model, tmp / "index")
+    reader = [
+        f"reader.model={tiny_model}",
+        "reader.epochs=20",
+        "reader.learning_rate=0.003",
+        "reader.train_k=3",
+        "reader.test_k=3",
+        "reader.batch_size=4",
+        "reader.dtype=float32",
+    ]
+    recipe = load_recipe(recipe_path, reader)
+    train_retriever(recipe, tmp / "model", quiet=True)
+    train_reader(recipe, tmp / "model", quiet=True)
+    return tmp / "model", tmp / "index"
+
+
+@pytest.fixture(scope="module")
+def linker(toy_model):
+    return Linker.from_pretrained(*toy_model)
+
+
+def test_a_trained_toy_model_links_documents_end_to_end(linker):
+    documents = load_documents(FIXTURES / "docs_toy.jsonl", linker.index.kb).documents
+    predictions = linker.link(documents)
+    gold = {(d.id, m.start, m.end, m.entities[0]) for d in documents for m in d.mentions if m.in_kb}
+    predicted = {(p.id, m.start, m.end, m.entity) for p in predictions for m in p.mentions}
+    correct = len(gold & predicted)
+    assert correct / len(predicted) >= 0.6 and correct / len(gold) >= 0.5, (
+        correct,
+        len(predicted),
+        len(gold),
+    )
+    multi = next(p for p in predictions if p.id == "multi")
+    assert ("Paris Hilton", "Q5") in {(m.text, m.entity) for m in multi.mentions}
+
+
+def test_predicted_offsets_are_exact_on_unicode_text(linker):
+    text = "Zürich und São Paulo: 東京 was discussed at length by the committee. Zürich again."
+    (linked,) = linker.link([text])
+    for mention in linked.mentions:
+        assert text[mention.start : mention.end] == mention.text
+        assert mention.text == mention.text.strip()
+
+
+def test_threshold_one_links_nothing(toy_model):
+    strict = Linker.from_pretrained(*toy_model, threshold=1.0)
+    assert strict.link(["Yesterday we read about Paris in the news."])[0].mentions == []
+
+
+def link_cli(toy_model, *args, input=None):
+    model, index = toy_model
+    return runner.invoke(
+        app, ["link", *args, "--index", str(index), "--model", str(model), "-q"], input=input
+    )
+
+
+def test_link_cli_writes_predictions_jsonl(tmp_path, toy_model):
+    (tmp_path / "a.txt").write_text("Yesterday we read about Paris in the news.", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(
+        json.dumps({"id": "b1", "text": "The guide mentioned Tokyo twice."}) + "\n"
+    )
+    out = tmp_path / "pred.jsonl"
+    result = link_cli(toy_model, str(tmp_path / "a.txt"), str(tmp_path / "b.jsonl"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a.txt", "b1"]
+    for row in rows:
+        for mention in row["mentions"]:
+            assert set(mention) == {"start", "end", "text", "entity", "title", "score"}
+    assert not (tmp_path / "pred.jsonl.partial").exists()
+
+
+def test_link_cli_reads_stdin(toy_model):
+    result = link_cli(toy_model, "-", "--json", input="Yesterday we read about Paris in the news.")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == "stdin"
+
+
+def test_bad_documents_are_reported_skipped_and_fail_the_run(tmp_path, toy_model):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "1_good.txt").write_text("The guide mentioned Tokyo twice.", encoding="utf-8")
+    (docs / "2_empty.txt").write_text("   \n")
+    (docs / "3_latin1.txt").write_bytes(b"Caf\xe9 in Paris.\n")
+    (docs / "4_long.txt").write_text("Paris " * 50)
+    (docs / "5_lines.jsonl").write_text('{"id": "ok", "text": "Paris Hilton."}\n{broken\n{"id": "x"}\n')
+    out = tmp_path / "pred.jsonl"
+    result = link_cli(toy_model, str(docs), "--out", str(out), "--max-chars", "100")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert (
+        errors[0] == f"error: [E061] {docs / '2_empty.txt'}: document '2_empty.txt' is empty; nothing to link"
+    )
+    assert errors[1].startswith(f"error: [E003] {docs / '3_latin1.txt'}:1: not valid UTF-8")
+    assert errors[2].startswith(
+        f"error: [E062] {docs / '4_long.txt'}: document '4_long.txt' has 300 characters"
+    )
+    assert errors[3].startswith(f"error: [E004] {docs / '5_lines.jsonl'}:2: malformed JSON")
+    assert errors[4].startswith(f"error: [E050] {docs / '5_lines.jsonl'}:3: document has no 'text'")
+    assert errors[5] == (
+        "error: [E060] 5 of 7 documents failed and were skipped (listed above); fix them and link those again"
+    )
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["1_good.txt", "ok"]
+
+
+def test_missing_input_path(tmp_path, toy_model):
+    result = link_cli(toy_model, str(tmp_path / "nope.txt"))
+    assert result.exit_code == 1 and "[E001]" in result.output
+
+
+def test_model_without_a_reader_is_refused(tmp_path, toy_model):
+    import shutil
+
+    model, index = toy_model
+    retriever_only = tmp_path / "retriever-only"
+    shutil.copytree(model, retriever_only, ignore=shutil.ignore_patterns("reader"))
+    config = json.loads((retriever_only / "entqa_config.json").read_text())
+    config["reader"] = None
+    (retriever_only / "entqa_config.json").write_text(json.dumps(config))
+    result = runner.invoke(
+        app, ["link", "-", "--index", str(index), "--model", str(retriever_only)], input="x"
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: [E042] {retriever_only}: the model has no trained reader")
