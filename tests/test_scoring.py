@@ -1,0 +1,50 @@
+import pytest
+
+from entqa_kit.records import Document, LinkedDocument, LinkedSpan, Mention
+from entqa_kit.scoring import score_linking
+
+
+def span(start, end, entity):
+    return LinkedSpan(start=start, end=end, text="x", entity=entity, title="t", score=0.5)
+
+
+def test_strong_match_inkb_scores_by_hand():
+    gold = [
+        Document(
+            id="d1",
+            text="x" * 100,
+            mentions=(
+                Mention(start=0, end=5, entities=("A",)),
+                Mention(start=10, end=15, entities=("B",)),
+                Mention(start=20, end=25, entities=(), label="--NME--"),  # out of KB
+                Mention(start=30, end=35, entities=("C", "D")),  # composite
+            ),
+        ),
+        Document(id="d2", text="x" * 50, mentions=(Mention(start=0, end=4, entities=("E",)),)),
+    ]
+    predictions = [
+        LinkedDocument(
+            id="d1",
+            mentions=[
+                span(0, 5, "A"),  # TP
+                span(10, 15, "Z"),  # right span, wrong entity: FP (md TP)
+                span(20, 25, "Q"),  # on an out-of-KB gold span: ignored
+                span(30, 35, "D"),  # TP (one of the composite's ids)
+                span(40, 45, "A"),  # FP, span not in gold
+            ],
+        ),
+        LinkedDocument(id="d2", mentions=[span(0, 3, "E")]),  # boundary off: FP
+    ]
+    scores = score_linking(gold, predictions)
+    # gold in KB = 4, counted predictions = 5 (one ignored), TP = 2
+    assert (scores.num_gold, scores.num_pred, scores.true_positives) == (4, 5, 2)
+    assert scores.precision == pytest.approx(40.0)
+    assert scores.recall == pytest.approx(50.0)
+    assert scores.f1 == pytest.approx(round(100 * 2 * 0.4 * 0.5 / 0.9, 2))
+    assert scores.md_precision == pytest.approx(60.0) and scores.md_recall == pytest.approx(75.0)
+
+
+def test_missing_prediction_documents_count_as_empty():
+    gold = [Document(id="d", text="abc", mentions=(Mention(start=0, end=1, entities=("A",)),))]
+    scores = score_linking(gold, [])
+    assert (scores.precision, scores.recall, scores.f1) == (0.0, 0.0, 0.0)
