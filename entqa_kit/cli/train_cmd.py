@@ -61,12 +61,3 @@ def train_cli(
             )
     if json_output:
         print_json(summary)
-    if not quiet:
-        stderr_console.print(
-            f"Trained {out} in {result.seconds / 60:.1f} min; best epoch {result.best_epoch}."
-        )
-        if result.reindexed:
-            stderr_console.print(
-                f"The entity tower changed, so the KB was re-indexed into {result.index_dir}; "
-                f"evaluate with --index {result.index_dir}."
-            )
