@@ -7,9 +7,8 @@ from entqa_kit.errors import CATALOGUE, EntQAError
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_every_code_renders(code):
-    fields = {name: "x" for _, name, _, _ in string.Formatter().parse(CATALOGUE[code]) if name}
-    if "line" in fields:
-        fields["line"] = 7
+    parsed = [(name, spec) for _, name, spec, _ in string.Formatter().parse(CATALOGUE[code]) if name]
+    fields = {name: 1234 if spec or name == "line" else "x" for name, spec in parsed}
     error = EntQAError(code, **fields)
     assert str(error).startswith(f"[{code}] ")
     assert "{" not in str(error)
