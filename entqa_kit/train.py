@@ -24,6 +24,7 @@ from .model import (
     save_encoder,
     write_model_dir,
 )
+from .optim import linear_warmup_decay
 from .passages import passages_of
 from .progress import progress_bar, stderr_console
 from .recall import RecallReport, gold_rows, retrieval_recall
@@ -119,10 +120,7 @@ def train_retriever(
     optimizer = torch.optim.AdamW(retriever.trainable_parameters(), lr=config.learning_rate)
     steps_per_epoch = -(-len(train_passages) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    warmup = max(1, int(config.warmup_fraction * total_steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
-    )
+    schedule = linear_warmup_decay(optimizer, total_steps, config.warmup_fraction)
     model_dir.mkdir(parents=True, exist_ok=True)
     state = {"epochs_done": 0, "step": 0, "best_score": -1.0, "best_epoch": None, "history": []}
     if resume:

@@ -14,6 +14,7 @@ from .config import Recipe
 from .datasets import load_documents
 from .index import DenseIndex
 from .model import TrainingRecord, load_retriever, read_model_config, write_model_dir
+from .optim import linear_warmup_decay
 from .passages import passages_of
 from .progress import progress_bar, stderr_console
 from .reader_io import EntityTokenCache, ReaderBundle, save_reader
@@ -99,10 +100,7 @@ def train_reader(
     entity_tokens = EntityTokenCache(kb, bundle.tokenizer, config.max_entity_tokens)
     optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=config.learning_rate)
     total = -(-len(examples) // config.batch_size) * config.epochs
-    warmup = max(1, int(config.warmup_fraction * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
-    )
+    schedule = linear_warmup_decay(optimizer, total, config.warmup_fraction)
     state = {"epochs_done": 0, "step": 0, "history": []}
     if resume and (
         restored := load_checkpoint(model_dir, {"reader": bundle.model}, optimizer, READER_CHECKPOINT)
