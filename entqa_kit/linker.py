@@ -74,10 +74,6 @@ class Linker:
         return [self.link_document(d, batch_size) for d in documents]
 
     def link_document(self, document: Document, batch_size: int = 64) -> LinkedDocument:
-        import torch
-
-        from .reader import build_inputs
-
         passages = make_passages(document, self.retriever.passage_encoder.tokenizer, self.passage_config)
         if not passages:
             return LinkedDocument(id=document.id, mentions=[])
@@ -89,29 +85,12 @@ class Linker:
         pair_row = rows.reshape(-1)
         valid = pair_row >= 0
         pair_passage, pair_row = pair_passage[valid], pair_row[valid]
-        starts, ends, rerank = [], [], []
-        autocast = torch.autocast(
-            "cpu", dtype=torch.bfloat16, enabled=self.reader.compute_dtype == "bfloat16"
-        )
-        with torch.inference_mode(), autocast:
-            for begin in range(0, len(pair_row), batch_size):
-                chunk = slice(begin, begin + batch_size)
-                inputs = build_inputs(
-                    [passages[i] for i in pair_passage[chunk]],
-                    [self.entity_tokens[int(r)] for r in pair_row[chunk]],
-                    self.reader.tokenizer,
-                )
-                start_logp, end_logp, logits = self.reader.model(inputs)
-                width = self.passage_config.length + 1
-                starts.append(_fixed_width(start_logp, width))
-                ends.append(_fixed_width(end_logp, width))
-                rerank.append(logits.float().numpy())
-        rerank_logits = np.concatenate(rerank)
+        start_logp, end_logp, rerank_logits = self._read_pairs(passages, pair_passage, pair_row, batch_size)
         rerank_probability = _softmax_by_group(rerank_logits, pair_passage, len(passages))
         lengths = np.array([len(passages[i].token_ids) for i in pair_passage])
         kept = decode_batch(
-            np.concatenate(starts),
-            np.concatenate(ends),
+            start_logp,
+            end_logp,
             lengths,
             rerank_probability,
             self.config.threshold,
@@ -150,6 +129,45 @@ class Linker:
                 for s in merged
             ],
         )
+
+    def _read_pairs(
+        self, passages, pair_passage: np.ndarray, pair_row: np.ndarray, batch_size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start/end log-probabilities ``[pairs, L + 1]`` and rerank logits ``[pairs]``, in pair order.
+
+        Pairs are read in batches of similar length (entity texts vary from a title to 64 wordpieces),
+        so little compute goes to padding; results are put back in the original order.
+        """
+        import torch
+
+        from .reader import build_inputs
+
+        width = self.passage_config.length + 1
+        entity_ids = [self.entity_tokens[int(r)] for r in pair_row]
+        lengths = np.array(
+            [
+                len(passages[p].token_ids) + len(passages[p].topic_ids) + len(e)
+                for p, e in zip(pair_passage, entity_ids)
+            ]
+        )
+        order = np.argsort(lengths, kind="stable")
+        start_logp = np.empty((len(pair_row), width), dtype=np.float32)
+        end_logp = np.empty((len(pair_row), width), dtype=np.float32)
+        rerank = np.empty(len(pair_row), dtype=np.float32)
+        enabled = self.reader.compute_dtype == "bfloat16"
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled):
+            for begin in range(0, len(order), batch_size):
+                chunk = order[begin : begin + batch_size]
+                inputs = build_inputs(
+                    [passages[pair_passage[i]] for i in chunk],
+                    [entity_ids[i] for i in chunk],
+                    self.reader.tokenizer,
+                )
+                starts, ends, logits = self.reader.model(inputs)
+                start_logp[chunk] = _fixed_width(starts, width)
+                end_logp[chunk] = _fixed_width(ends, width)
+                rerank[chunk] = logits.float().numpy()
+        return start_logp, end_logp, rerank
 
 
 def _fixed_width(logp, width: int) -> np.ndarray:
