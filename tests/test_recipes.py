@@ -1,0 +1,26 @@
+from pathlib import Path
+
+import pytest
+
+from entqa_kit.config import Recipe
+from entqa_kit.recipes import apply_overrides, load_recipe
+
+RECIPES = sorted((Path(__file__).parents[1] / "recipes").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=[p.stem for p in RECIPES])
+def test_every_shipped_recipe_validates(path):
+    recipe = load_recipe(path)
+    assert isinstance(recipe, Recipe) and recipe.name == path.stem
+
+
+def test_paper_recipe_matches_the_paper():
+    recipe = load_recipe(Path(__file__).parents[1] / "recipes" / "paper-gpu.toml")
+    assert (recipe.passages.length, recipe.passages.stride) == (32, 16)
+    assert (recipe.reader.train_k, recipe.reader.test_k, recipe.reader.top_p) == (64, 100, 3)
+    assert recipe.reader.threshold == 0.05 and recipe.retriever.hard_fraction == 0.1
+
+
+def test_overrides_parse_values():
+    values = apply_overrides({"a": {"b": 1}}, ["a.b=2", "a.c=true", "a.d=none", "e.f=text", 'g="quoted"'])
+    assert values == {"a": {"b": 2, "c": True, "d": None}, "e": {"f": "text"}, "g": "quoted"}
