@@ -16,6 +16,8 @@ from .records import Document, LinkedDocument
 
 @dataclass(frozen=True)
 class LinkingScores:
+    """Percentages (0-100) and counts."""
+
     precision: float
     recall: float
     f1: float
@@ -26,17 +28,36 @@ class LinkingScores:
     num_gold: int
     num_pred: int
     true_positives: int
+    ed_accuracy: float = 0.0
+    macro_f1: float = 0.0
 
     def as_json(self) -> dict:
-        return {
-            "precision": self.precision,
-            "recall": self.recall,
-            "f1": self.f1,
-            "md_f1": self.md_f1,
-            "num_docs": self.num_docs,
-            "num_gold": self.num_gold,
-            "num_pred": self.num_pred,
-        }
+        keys = (
+            "precision",
+            "recall",
+            "f1",
+            "md_f1",
+            "ed_accuracy",
+            "macro_f1",
+            "num_docs",
+            "num_gold",
+            "num_pred",
+        )
+        return {key: getattr(self, key) for key in keys}
+
+
+@dataclass(frozen=True)
+class LinkingError:
+    """A false positive or false negative, with its context, for inspection."""
+
+    document_id: str
+    kind: str  # "false_positive" or "false_negative"
+    start: int
+    end: int
+    text: str
+    predicted: str | None
+    gold: tuple[str, ...]
+    context: str
 
 
 def _f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
@@ -46,27 +67,81 @@ def _f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
     return round(100 * precision, 2), round(100 * recall, 2), round(100 * f1, 2)
 
 
-def score_linking(documents: Sequence[Document], predictions: Sequence[LinkedDocument]) -> LinkingScores:
+def _context(text: str, start: int, end: int, width: int = 40) -> str:
+    return f"{text[max(0, start - width) : start]}[[{text[start:end]}]]{text[end : end + width]}".replace(
+        "\n", " "
+    )
+
+
+def score_linking(
+    documents: Sequence[Document],
+    predictions: Sequence[LinkedDocument],
+    errors: list[LinkingError] | None = None,
+) -> LinkingScores:
+    """Micro scores over all documents (macro F1 averages per-document F1); fills ``errors`` if given."""
     predicted_by_doc = {p.id: p for p in predictions}
     tp = md_tp = counted = gold_total = 0
+    per_document_f1 = []
     for document in documents:
         gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
         out_of_kb = {(m.start, m.end) for m in document.mentions if not m.in_kb}
         gold_total += len(gold)
         matched: set[tuple[int, int]] = set()
         prediction = predicted_by_doc.get(document.id)
+        doc_tp = doc_counted = 0
         for mention in prediction.mentions if prediction else []:
             span = (mention.start, mention.end)
             if span in out_of_kb and span not in gold:
                 continue
-            counted += 1
+            doc_counted += 1
             if span in gold:
                 md_tp += 1
-                if mention.entity in gold[span] and span not in matched:
-                    tp += 1
-                    matched.add(span)
+            if span in gold and mention.entity in gold[span] and span not in matched:
+                doc_tp += 1
+                matched.add(span)
+            elif errors is not None:
+                errors.append(
+                    LinkingError(
+                        document.id,
+                        "false_positive",
+                        *span,
+                        document.text[slice(*span)],
+                        mention.entity,
+                        tuple(sorted(gold.get(span, ()))),
+                        _context(document.text, *span),
+                    )
+                )
+        if errors is not None:
+            for span, entities in gold.items():
+                if span not in matched:
+                    errors.append(
+                        LinkingError(
+                            document.id,
+                            "false_negative",
+                            *span,
+                            document.text[slice(*span)],
+                            None,
+                            tuple(sorted(entities)),
+                            _context(document.text, *span),
+                        )
+                    )
+        tp += doc_tp
+        counted += doc_counted
+        if gold or doc_counted:
+            per_document_f1.append(_f1(doc_tp, doc_counted, len(gold))[2])
     precision, recall, f1 = _f1(tp, counted, gold_total)
     md_precision, md_recall, md_f1 = _f1(md_tp, counted, gold_total)
     return LinkingScores(
-        precision, recall, f1, md_precision, md_recall, md_f1, len(documents), gold_total, counted, tp
+        precision,
+        recall,
+        f1,
+        md_precision,
+        md_recall,
+        md_f1,
+        len(documents),
+        gold_total,
+        counted,
+        tp,
+        ed_accuracy=round(100 * tp / md_tp, 2) if md_tp else 0.0,
+        macro_f1=round(sum(per_document_f1) / len(per_document_f1), 2) if per_document_f1 else 0.0,
     )

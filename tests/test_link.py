@@ -145,3 +145,39 @@ def test_model_without_a_reader_is_refused(tmp_path, toy_model):
     )
     assert result.exit_code == 1
     assert result.output.startswith(f"error: [E042] {retriever_only}: the model has no trained reader")
+
+
+def test_evaluate_linking_from_model_and_from_predictions(tmp_path, toy_model):
+    model, index = toy_model
+    data = str(FIXTURES / "docs_toy.jsonl")
+    direct = runner.invoke(
+        app,
+        [
+            "evaluate",
+            data,
+            "--index",
+            str(index),
+            "--model",
+            str(model),
+            "-q",
+            "--json",
+            "--errors",
+            str(tmp_path / "errors.jsonl"),
+        ],
+    )
+    assert direct.exit_code == 0, direct.output
+    scores = json.loads(direct.stdout)
+    assert set(scores) >= {"precision", "recall", "f1", "md_f1", "num_docs", "num_gold", "num_pred"}
+    assert scores["num_docs"] == 41 and scores["num_gold"] == 43 and scores["f1"] > 40
+    errors = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text().splitlines()]
+    assert {e["kind"] for e in errors} <= {"false_positive", "false_negative"}
+    assert sum(e["kind"] == "false_negative" for e in errors) == scores["num_gold"] - round(
+        scores["recall"] * scores["num_gold"] / 100
+    )
+    out = tmp_path / "pred.jsonl"
+    assert link_cli(toy_model, data, "--out", str(out)).exit_code == 0
+    scored = runner.invoke(
+        app, ["evaluate", data, "--index", str(index), "--predictions", str(out), "-q", "--json"]
+    )
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout) == scores

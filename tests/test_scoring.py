@@ -48,3 +48,28 @@ def test_missing_prediction_documents_count_as_empty():
     gold = [Document(id="d", text="abc", mentions=(Mention(start=0, end=1, entities=("A",)),))]
     scores = score_linking(gold, [])
     assert (scores.precision, scores.recall, scores.f1) == (0.0, 0.0, 0.0)
+
+
+def test_error_list_macro_f1_and_ed_accuracy():
+    from entqa_kit.scoring import LinkingError
+
+    text = "Paris is in France and Berlin too."
+    gold = [
+        Document(
+            id="d",
+            text=text,
+            mentions=(
+                Mention(start=0, end=5, entities=("P",)),
+                Mention(start=12, end=18, entities=("F",)),
+                Mention(start=23, end=29, entities=("B",)),
+            ),
+        )
+    ]
+    predicted = [LinkedDocument(id="d", mentions=[span(0, 5, "P"), span(12, 18, "X")])]
+    errors: list[LinkingError] = []
+    scores = score_linking(gold, predicted, errors)
+    assert scores.ed_accuracy == 50.0, "one of the two correctly detected spans has the right entity"
+    assert scores.macro_f1 == scores.f1 == pytest.approx(40.0)
+    kinds = sorted((e.kind, e.text) for e in errors)
+    assert kinds == [("false_negative", "Berlin"), ("false_negative", "France"), ("false_positive", "France")]
+    assert next(e for e in errors if e.text == "Berlin").context.endswith("[[Berlin]] too.")

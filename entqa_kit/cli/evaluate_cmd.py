@@ -1,4 +1,4 @@
-"""``entqa-kit evaluate``: measure the retriever (recall) on labelled documents."""
+"""``entqa-kit evaluate``: linking F1 (InKB, strong match) or retriever recall on labelled documents."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ def evaluate_cli(
     model: Annotated[
         str, typer.Option(help="Model directory, or any encoder id/path (zero-shot).")
     ] = "minilm",
-    stage: Annotated[str, typer.Option(help="retriever (linking F1 comes with the reader).")] = "retriever",
+    stage: Annotated[str, typer.Option(help="linking (F1) or retriever (recall).")] = "linking",
+    predictions: Annotated[
+        Path | None, typer.Option(help="Score this predictions JSONL instead of linking with --model.")
+    ] = None,
+    errors: Annotated[
+        Path | None, typer.Option(help="Write false positives/negatives with context here.")
+    ] = None,
     data_format: Annotated[str | None, typer.Option("--format", help="aida, pubtator or jsonl.")] = None,
     split: Annotated[str | None, typer.Option(help="AIDA split: train, testa or testb.")] = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="K of R@K (besides 1, 10, 100).")] = 100,
@@ -31,12 +37,15 @@ def evaluate_cli(
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
-    """Print passage-level and document-level R@1, R@10, R@K and R@100 of the retriever."""
+    """Print InKB micro P/R/F1 (strong match, GERBIL A2KB) or, with --stage retriever, R@K."""
     from ..errors import EntQAError
     from ..evaluate_retriever import evaluate_retriever
 
+    if stage == "linking":
+        _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output)
+        return
     if stage != "retriever":
-        raise EntQAError("E041", what="--stage", expected="'retriever'", value=stage)
+        raise EntQAError("E041", what="--stage", expected="'linking' or 'retriever'", value=stage)
     report = evaluate_retriever(data, index, model, data_format, split, top_k, batch_size, quiet, topic)
     if json_output:
         print_json(report.as_json())
@@ -54,5 +63,37 @@ def evaluate_cli(
     )
     table.add_row(
         "document", *(f"{v:.2f}" for v in report.doc_recall_at.values()), f"{report.num_docs:,} docs"
+    )
+    Console().print(table)
+
+
+def _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output) -> None:
+    from ..evaluate_linking import evaluate_linking
+
+    scores = evaluate_linking(data, index, model, predictions, data_format, split, errors, quiet)
+    if json_output:
+        print_json(scores.as_json())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"InKB linking on {data.name}{f' ({split})' if split else ''} (strong match)")
+    for column in ("P", "R", "F1", "MD F1", "ED acc.", "macro F1", "docs", "gold", "pred"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(
+            f"{v:.2f}"
+            for v in (
+                scores.precision,
+                scores.recall,
+                scores.f1,
+                scores.md_f1,
+                scores.ed_accuracy,
+                scores.macro_f1,
+            )
+        ),
+        f"{scores.num_docs:,}",
+        f"{scores.num_gold:,}",
+        f"{scores.num_pred:,}",
     )
     Console().print(table)
