@@ -8,7 +8,8 @@ kill continues from the last finished shard. The manifest is written last.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,38 +90,39 @@ def build_index(
     bad = BadRowLog(read_options.skip_bad)
     new_store = out_dir / (KB_STORE + ".new")
     kb = KnowledgeBase.build(adapter.read(kb_file, read_options, bad), new_store, kb_file, bad)
-    if bad.rows:
-        bad.write_sidecar(out_dir / SKIPPED_ROWS)
-    if len(kb) == 0:
-        raise EntQAError("E015", path=kb_file, skipped=len(bad), sidecar=out_dir / SKIPPED_ROWS)
-    encoder = encoder or TextEncoder.load(encoder_config)
-    fingerprints = {"model": encoder.fingerprint, "KB": kb.fingerprint}
+    with _discard_on_error(kb, new_store):
+        if bad.rows:
+            bad.write_sidecar(out_dir / SKIPPED_ROWS)
+        if len(kb) == 0:
+            raise EntQAError("E015", path=kb_file, skipped=len(bad), sidecar=out_dir / SKIPPED_ROWS)
+        encoder = encoder or TextEncoder.load(encoder_config)
+        fingerprints = {"model": encoder.fingerprint, "KB": kb.fingerprint}
 
-    if (out_dir / MANIFEST).is_file():
-        manifest = IndexManifest.read(out_dir)
-        same = (
-            manifest.model_fingerprint == fingerprints["model"]
-            and manifest.kb_fingerprint == kb.fingerprint
-            and manifest.index_type == index_config.index_type
-        )
-        if same and not overwrite:
-            kb.close()
-            new_store.unlink()
-            return IndexBuildResult(
-                out_dir,
-                manifest.count,
-                manifest.dim,
-                len(bad),
-                manifest.count,
-                0,
-                time.perf_counter() - started,
-                reused=True,
+        if (out_dir / MANIFEST).is_file():
+            manifest = IndexManifest.read(out_dir)
+            same = (
+                manifest.model_fingerprint == fingerprints["model"]
+                and manifest.kb_fingerprint == kb.fingerprint
+                and manifest.index_type == index_config.index_type
             )
-        if not overwrite:
-            raise EntQAError("E036", path=out_dir)
-        (out_dir / MANIFEST).unlink()
+            if same and not overwrite:
+                kb.close()
+                new_store.unlink()
+                return IndexBuildResult(
+                    out_dir,
+                    manifest.count,
+                    manifest.dim,
+                    len(bad),
+                    manifest.count,
+                    0,
+                    time.perf_counter() - started,
+                    reused=True,
+                )
+            if not overwrite:
+                raise EntQAError("E036", path=out_dir)
+            (out_dir / MANIFEST).unlink()
 
-    state = _resume_state(out_dir, fingerprints, len(kb), encoder.dim, index_config.shard_size, overwrite)
+        state = _resume_state(out_dir, fingerprints, len(kb), encoder.dim, index_config.shard_size, overwrite)
     kb.close()
     new_store.replace(out_dir / KB_STORE)
     kb = KnowledgeBase(out_dir / KB_STORE)
@@ -156,6 +158,17 @@ def build_index(
         time.perf_counter() - started,
         reused=False,
     )
+
+
+@contextmanager
+def _discard_on_error(kb: KnowledgeBase, new_store: Path) -> Iterator[None]:
+    """Remove the freshly built store if the build stops before it is put in place."""
+    try:
+        yield
+    except BaseException:
+        kb.close()
+        new_store.unlink(missing_ok=True)
+        raise
 
 
 def _resume_state(

@@ -79,6 +79,19 @@ class KnowledgeBase:
         tmp = path.with_name(path.name + ".tmp")
         tmp.unlink(missing_ok=True)
         db = sqlite3.connect(tmp)
+        try:
+            cls._fill(db, entities, source, bad)
+        except BaseException:
+            db.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        db.close()
+        tmp.replace(path)
+        return cls(path)
+
+    @staticmethod
+    def _fill(db: sqlite3.Connection, entities: Iterable[SourceEntity], source: Path, bad: BadRowLog) -> None:
+        """Insert rows in stream order, then the lookup indexes and the fingerprint."""
         db.executescript(_SCHEMA)
         digest = hashlib.sha256()
         row = 0
@@ -112,9 +125,6 @@ class KnowledgeBase:
                 "INSERT INTO meta VALUES (?, ?)",
                 [("fingerprint", digest.hexdigest()[:16]), ("count", str(row)), ("source", str(source))],
             )
-        db.close()
-        tmp.replace(path)
-        return cls(path)
 
     def __len__(self) -> int:
         return self._count

@@ -163,3 +163,11 @@ def test_csv_missing_title_cell(tmp_path, tiny_model):
 def test_usage_error_exits_2():
     result = runner.invoke(app, ["index"])
     assert result.exit_code == 2
+
+
+def test_a_failed_build_leaves_no_half_written_store(tmp_path, tiny_model):
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text(good(1) + "{bad\n")
+    out = tmp_path / "idx"
+    assert run_index(kb, out, tiny_model).exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == []
