@@ -4,6 +4,7 @@ Cases (each prints one JSON line):
 - ``aida-zero-shot``: plain MiniLM on AIDA testa against the wiki KB index;
 - ``aida-frozen``: recipes/aida-cpu.toml (entity tower frozen), trained, then AIDA testa;
 - ``aida-two-tower``: the same recipe with both towers trained (see TWO_TOWER below), then re-indexed;
+- ``aida-frozen-small``: the frozen recipe on the two-tower run's budget, to price the freezing;
 - ``ncbi-zero-shot`` / ``ncbi-trained``: recipes/ncbi-disease.toml, NCBI-disease dev against MEDIC.
 
 A trained case reuses a finished model directory under runs/ (its training time is read from
@@ -37,6 +38,7 @@ CASES = {
     "aida-zero-shot": ("recipes/aida-cpu.toml", None, [], AIDA, "testa", None),
     "aida-frozen": ("recipes/aida-cpu.toml", "runs/aida-frozen", [], AIDA, "testa", None),
     "aida-two-tower": ("recipes/aida-cpu.toml", "runs/aida-two-tower", TWO_TOWER, AIDA, "testa", None),
+    "aida-frozen-small": ("recipes/aida-cpu.toml", "runs/aida-frozen-small", SMALL_BUDGET, AIDA, "testa", None),
     "ncbi-zero-shot": ("recipes/ncbi-disease.toml", None, [], NCBI_DEV, None, "none"),
     "ncbi-trained": ("recipes/ncbi-disease.toml", "runs/ncbi-trained", [], NCBI_DEV, None, None),
 }
