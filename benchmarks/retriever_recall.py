@@ -28,17 +28,20 @@ from entqa_kit.train import ensure_base_index, train_retriever
 
 AIDA = Path("../shared/data/aida/AIDA-YAGO2-dataset.tsv")
 NCBI_DEV = Path("../shared/data/ncbi-disease/NCBIdevelopset_corpus.txt")
-TWO_TOWER = [
-    "retriever.freeze_entity_tower=false",
-    "retriever.num_negatives=24",
-    "retriever.epochs=1",
-    "retriever.max_train_passages=4000",
-]
+SMALL_BUDGET = ["retriever.num_negatives=24", "retriever.epochs=1", "retriever.max_train_passages=4000"]
+TWO_TOWER = ["retriever.freeze_entity_tower=false", *SMALL_BUDGET]
 CASES = {
     "aida-zero-shot": ("recipes/aida-cpu.toml", None, [], AIDA, "testa", None),
     "aida-frozen": ("recipes/aida-cpu.toml", "runs/aida-frozen", [], AIDA, "testa", None),
     "aida-two-tower": ("recipes/aida-cpu.toml", "runs/aida-two-tower", TWO_TOWER, AIDA, "testa", None),
-    "aida-frozen-small": ("recipes/aida-cpu.toml", "runs/aida-frozen-small", SMALL_BUDGET, AIDA, "testa", None),
+    "aida-frozen-small": (
+        "recipes/aida-cpu.toml",
+        "runs/aida-frozen-small",
+        SMALL_BUDGET,
+        AIDA,
+        "testa",
+        None,
+    ),
     "ncbi-zero-shot": ("recipes/ncbi-disease.toml", None, [], NCBI_DEV, None, "none"),
     "ncbi-trained": ("recipes/ncbi-disease.toml", "runs/ncbi-trained", [], NCBI_DEV, None, None),
 }

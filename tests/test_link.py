@@ -181,3 +181,30 @@ def test_evaluate_linking_from_model_and_from_predictions(tmp_path, toy_model):
     )
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.stdout) == scores
+
+
+def test_reader_training_resumes_after_the_last_finished_epoch(tmp_path, tiny_model):
+    import shutil
+
+    from entqa_kit.model import read_model_config
+
+    recipe_path = write_recipe(tmp_path, tiny_model, tmp_path / "index", epochs=1)
+    reader = [
+        f"reader.model={tiny_model}",
+        "reader.learning_rate=0.003",
+        "reader.train_k=3",
+        "reader.test_k=3",
+        "reader.dtype=float32",
+        "reader.max_train_passages=12",
+    ]
+    train_retriever(load_recipe(recipe_path), tmp_path / "model", quiet=True)
+    train_reader(load_recipe(recipe_path, [*reader, "reader.epochs=1"]), tmp_path / "model", quiet=True)
+    first = read_model_config(tmp_path / "model").reader_training.history
+    shutil.rmtree(tmp_path / "model" / "reader")
+    train_reader(
+        load_recipe(recipe_path, [*reader, "reader.epochs=2"]), tmp_path / "model", resume=True, quiet=True
+    )
+    history = read_model_config(tmp_path / "model").reader_training.history
+    assert [h["epoch"] for h in history] == [1, 2] and history[0] == first[0]
+    assert (tmp_path / "model" / "reader" / "heads.safetensors").is_file()
+    assert read_model_config(tmp_path / "model").reader.threshold == 0.05, "the threshold is saved for link"
