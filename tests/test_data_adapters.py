@@ -5,12 +5,9 @@ import pytest
 from kb_adapters.base import BadRowLog, ReadOptions, TableColumns
 from kb_adapters.registry import get_adapter
 
+from .test_adapters import read_all as read
+
 pytestmark = pytest.mark.data
-
-
-def read(path, fmt=None, options=None):
-    adapter = get_adapter(path, fmt)
-    return adapter.name, list(adapter.read(path, options or ReadOptions(), BadRowLog(False)))
 
 
 def test_wiki_kilt_kb(shared_data):
