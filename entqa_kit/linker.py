@@ -97,24 +97,16 @@ class Linker:
             self.config.top_p,
             self.config.max_span_tokens,
         )
-        entity_ids = {
-            int(r): e.id
-            for r, e in zip(
-                sorted(set(pair_row.tolist())), self.index.kb.by_rows(sorted(set(pair_row.tolist())))
-            )
-        }
+        kept_rows = sorted({int(pair_row[span.pair]) for span in kept})
+        entities = dict(zip(kept_rows, self.index.kb.by_rows(kept_rows)))
         scored = []
         for span in kept:
             passage = passages[pair_passage[span.pair]]
             start = passage.offsets[span.start - 1][0]
             end = passage.offsets[span.end - 1][1]
-            scored.append(ScoredSpan(start, end, entity_ids[int(pair_row[span.pair])], span.score))
+            scored.append(ScoredSpan(start, end, entities[int(pair_row[span.pair])].id, span.score))
         merged = merge_spans(scored, self.allow_overlaps)
-        titles = (
-            {e.id: e.title for e in self.index.kb.by_rows([self.index.kb.row_of(s.entity) for s in merged])}
-            if merged
-            else {}
-        )
+        titles = {e.id: e.title for e in entities.values()}
         return LinkedDocument(
             id=document.id,
             mentions=[

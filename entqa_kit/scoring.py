@@ -59,6 +59,23 @@ class LinkingError:
     gold: tuple[str, ...]
     context: str
 
+    @classmethod
+    def at(
+        cls, document: Document, kind: str, span: tuple[int, int], predicted: str | None, gold
+    ) -> LinkingError:
+        text = document.text
+        start, end = span
+        return cls(
+            document.id,
+            kind,
+            start,
+            end,
+            text[start:end],
+            predicted,
+            tuple(sorted(gold)),
+            _context(text, start, end),
+        )
+
 
 def _f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
     precision = tp / predicted if predicted else 0.0
@@ -100,31 +117,12 @@ def score_linking(
                 doc_tp += 1
                 matched.add(span)
             elif errors is not None:
-                errors.append(
-                    LinkingError(
-                        document.id,
-                        "false_positive",
-                        *span,
-                        document.text[slice(*span)],
-                        mention.entity,
-                        tuple(sorted(gold.get(span, ()))),
-                        _context(document.text, *span),
-                    )
-                )
+                wrong = LinkingError.at(document, "false_positive", span, mention.entity, gold.get(span, ()))
+                errors.append(wrong)
         if errors is not None:
             for span, entities in gold.items():
                 if span not in matched:
-                    errors.append(
-                        LinkingError(
-                            document.id,
-                            "false_negative",
-                            *span,
-                            document.text[slice(*span)],
-                            None,
-                            tuple(sorted(entities)),
-                            _context(document.text, *span),
-                        )
-                    )
+                    errors.append(LinkingError.at(document, "false_negative", span, None, entities))
         tp += doc_tp
         counted += doc_counted
         if gold or doc_counted:
