@@ -64,6 +64,8 @@ CATALOGUE: dict[str, str] = {
     "E061": "{source}: document {doc_id!r} is empty; nothing to link",
     "E062": "{source}: document {doc_id!r} has {chars:,} characters, over --max-chars {limit:,}; "
     "split it or raise the limit",
+    "E063": "{data}: no predicted span scored above the floor {floor:g}, so there is no threshold to "
+    "choose; lower --floor or check that the data has gold mentions the model can find",
     # configuration
     "E040": "invalid configuration: {detail}; fix the value",
     "E041": "{what} must be {expected}, got {value!r}; fix the value",

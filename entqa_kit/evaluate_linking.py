@@ -11,6 +11,7 @@ from kb_adapters.jsonl_lines import iter_json_objects
 
 from .atomic import write_text_atomic
 from .datasets import load_documents
+from .datasets.base import DocumentSet
 from .errors import EntQAError
 from .index import DenseIndex
 from .records import LinkedDocument
@@ -35,6 +36,40 @@ def read_predictions(path: Path) -> list[LinkedDocument]:
     return predictions
 
 
+def link_all(linker, documents, quiet: bool) -> list[LinkedDocument]:
+    """Link every document with a progress bar."""
+    from .progress import progress_bar
+
+    predictions = []
+    with progress_bar("Linking", len(documents), quiet) as advance:
+        for document in documents:
+            predictions.append(linker.link_document(document))
+            advance(1)
+    return predictions
+
+
+def labelled_predictions(
+    data: Path,
+    index_dir: Path,
+    model: str | None,
+    predictions_path: Path | None,
+    data_format: str | None,
+    split: str | None,
+    quiet: bool,
+    threshold: float | None = None,
+) -> tuple[DocumentSet, list[LinkedDocument]]:
+    """The labelled documents and their predictions: read from ``predictions_path``, or linked now."""
+    if predictions_path is not None:
+        kb = DenseIndex.load(index_dir).kb
+        documents = load_documents(data, kb, data_format, split)
+        return documents, read_predictions(predictions_path)
+    from .linker import Linker
+
+    linker = Linker.from_pretrained(model, index_dir, threshold=threshold)
+    documents = load_documents(data, linker.index.kb, data_format, split)
+    return documents, link_all(linker, documents.documents, quiet)
+
+
 def evaluate_linking(
     data: Path,
     index_dir: Path,
@@ -45,22 +80,11 @@ def evaluate_linking(
     errors_path: Path | None = None,
     quiet: bool = False,
 ) -> LinkingScores:
-    from .progress import progress_bar, stderr_console
+    from .progress import stderr_console
 
-    if predictions_path is not None:
-        kb = DenseIndex.load(index_dir).kb
-        documents = load_documents(data, kb, data_format, split)
-        predictions = read_predictions(predictions_path)
-    else:
-        from .linker import Linker
-
-        linker = Linker.from_pretrained(model, index_dir)
-        documents = load_documents(data, linker.index.kb, data_format, split)
-        with progress_bar("Linking", len(documents.documents), quiet) as advance:
-            predictions = []
-            for document in documents.documents:
-                predictions.append(linker.link_document(document))
-                advance(1)
+    documents, predictions = labelled_predictions(
+        data, index_dir, model, predictions_path, data_format, split, quiet
+    )
     if not quiet:
         stderr_console.print(f"{data.name}: {documents.summary()}")
     errors: list[LinkingError] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .atomic import write_json_atomic, write_text_atomic
+from .calibration import CalibrationRecord
 from .config import EncoderConfig, PassageConfig, ReaderConfig, Recipe, RetrieverConfig
 from .encode import TextEncoder
 from .errors import EntQAError
@@ -42,6 +43,7 @@ class ModelConfig(BaseModel):
     training: TrainingRecord = Field(default_factory=TrainingRecord)
     reader: ReaderConfig | None = None
     reader_training: TrainingRecord | None = None
+    calibration: CalibrationRecord | None = None
 
 
 def is_model_dir(path: str | Path) -> bool:
@@ -110,15 +112,34 @@ def model_card(config: ModelConfig) -> str:
         if config.retriever.freeze_entity_tower
         else "trained (re-index the KB with this model)"
     )
-    return (
-        f"# entqa-kit model: {recipe}\n\n"
-        "An EntQA retriever (dual encoder) trained with entqa-kit's multi-label NCE.\n\n"
-        f"- passage tower: `{config.passage_encoder.model}` (pooling {config.passage_encoder.pooling})\n"
-        f"- entity tower: `{config.entity_encoder.model}`, {frozen}\n"
-        f"- passages: L={config.passages.length}, S={config.passages.stride}, topic {config.passages.topic}\n"
-        f"- best epoch: {config.training.best_epoch}; dev {recall}\n"
-        f"- training time: {config.training.seconds / 60:.1f} min\n"
-        f"- versions: {config.versions}\n\n"
-        "Weights are safetensors. Load with `entqa_kit.model.load_retriever(path)` or pass the directory as "
-        "`--model` to `entqa-kit evaluate`.\n"
-    )
+    lines = [
+        f"# entqa-kit model: {recipe}\n",
+        "An EntQA model: a dual-encoder retriever trained with multi-label NCE"
+        + (" and a span reader." if config.reader else ".")
+        + "\n",
+        f"- passage tower: `{config.passage_encoder.model}` (pooling {config.passage_encoder.pooling})",
+        f"- entity tower: `{config.entity_encoder.model}`, {frozen}",
+        f"- passages: L={config.passages.length}, S={config.passages.stride}, topic {config.passages.topic}",
+        f"- retriever: best epoch {config.training.best_epoch}; dev {recall}; "
+        f"{config.training.seconds / 60:.1f} min of training",
+    ]
+    if config.reader:
+        reader = config.reader
+        minutes = config.reader_training.seconds / 60 if config.reader_training else 0.0
+        lines.append(
+            f"- reader: `{reader.model}`, K={reader.test_k} candidates per passage, γ={reader.threshold:g}; "
+            f"{minutes:.1f} min of training"
+        )
+    if config.calibration:
+        c = config.calibration
+        split = f" ({c.split})" if c.split else ""
+        lines.append(
+            f"- γ calibrated on {c.data}{split}: {c.threshold:g} (was {c.previous_threshold:g}), "
+            f"F1 {c.f1:.2f} (P {c.precision:.2f}, R {c.recall:.2f}) on {c.num_docs} documents"
+        )
+    lines += [
+        f"- versions: {config.versions}\n",
+        "Weights are safetensors. Pass the directory as `--model` to `entqa-kit link`, `evaluate` "
+        "or `calibrate`, or load it with `entqa_kit.linker.Linker.from_pretrained(path, index_dir)`.",
+    ]
+    return "\n".join(lines) + "\n"

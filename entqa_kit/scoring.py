@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .records import Document, LinkedDocument
 
 
@@ -142,4 +144,45 @@ def score_linking(
         tp,
         ed_accuracy=round(100 * tp / md_tp, 2) if md_tp else 0.0,
         macro_f1=round(sum(per_document_f1) / len(per_document_f1), 2) if per_document_f1 else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class RankedOutcomes:
+    """Counted predictions sorted by descending score, each marked correct or not.
+
+    Keeping the first ``n`` of them is exactly what a threshold just below ``scores[n - 1]`` keeps,
+    so precision and recall at every threshold come from cumulative sums (see ``calibration``).
+    """
+
+    scores: np.ndarray
+    correct: np.ndarray
+    num_gold: int
+
+
+def ranked_outcomes(documents: Sequence[Document], predictions: Sequence[LinkedDocument]) -> RankedOutcomes:
+    """Score-sorted outcomes with the same rules as :func:`score_linking` (out-of-KB spans ignored;
+    a gold span matches at most once, by its best-scored prediction)."""
+    predicted_by_doc = {p.id: p for p in predictions}
+    scores: list[float] = []
+    correct: list[bool] = []
+    num_gold = 0
+    for document in documents:
+        gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
+        out_of_kb = {(m.start, m.end) for m in document.mentions if not m.in_kb}
+        num_gold += len(gold)
+        prediction = predicted_by_doc.get(document.id)
+        matched: set[tuple[int, int]] = set()
+        for mention in sorted(prediction.mentions if prediction else [], key=lambda m: -m.score):
+            span = (mention.start, mention.end)
+            if span in out_of_kb and span not in gold:
+                continue
+            hit = span in gold and mention.entity in gold[span] and span not in matched
+            if hit:
+                matched.add(span)
+            scores.append(mention.score)
+            correct.append(hit)
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    return RankedOutcomes(
+        np.asarray(scores, dtype=np.float64)[order], np.asarray(correct, dtype=bool)[order], num_gold
     )

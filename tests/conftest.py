@@ -69,3 +69,29 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def toy_model(tmp_path_factory, tiny_model):
+    """A tiny random retriever + reader trained on the toy KB: (model_dir, index_dir)."""
+    from entqa_kit.recipes import load_recipe
+    from entqa_kit.train import train_retriever
+    from entqa_kit.train_reader import train_reader
+
+    from .test_train import write_recipe
+
+    tmp = tmp_path_factory.mktemp("toy-link")
+    recipe_path = write_recipe(tmp, tiny_model, tmp / "index")
+    reader = [
+        f"reader.model={tiny_model}",
+        "reader.epochs=20",
+        "reader.learning_rate=0.003",
+        "reader.train_k=3",
+        "reader.test_k=3",
+        "reader.batch_size=4",
+        "reader.dtype=float32",
+    ]
+    recipe = load_recipe(recipe_path, reader)
+    train_retriever(recipe, tmp / "model", quiet=True)
+    train_reader(recipe, tmp / "model", quiet=True)
+    return tmp / "model", tmp / "index"

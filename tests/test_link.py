@@ -19,25 +19,6 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def toy_model(tmp_path_factory, tiny_model):
-    tmp = tmp_path_factory.mktemp("toy-link")
-    recipe_path = write_recipe(tmp, tiny_model, tmp / "index")
-    reader = [
-        f"reader.model={tiny_model}",
-        "reader.epochs=20",
-        "reader.learning_rate=0.003",
-        "reader.train_k=3",
-        "reader.test_k=3",
-        "reader.batch_size=4",
-        "reader.dtype=float32",
-    ]
-    recipe = load_recipe(recipe_path, reader)
-    train_retriever(recipe, tmp / "model", quiet=True)
-    train_reader(recipe, tmp / "model", quiet=True)
-    return tmp / "model", tmp / "index"
-
-
-@pytest.fixture(scope="module")
 def linker(toy_model):
     return Linker.from_pretrained(*toy_model)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from .calibrate_cmd import calibrate_cli
 from .evaluate_cmd import evaluate_cli
 from .index_cmd import index_cli
 from .link_cmd import link_cli
@@ -13,7 +14,7 @@ from .train_cmd import train_cli
 
 app = typer.Typer(
     name="entqa-kit",
-    help="EntQA entity linking for your own knowledge base: index, search, train, link, evaluate.",
+    help="EntQA entity linking for your own knowledge base: index, search, train, link, evaluate, calibrate.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,6 +24,7 @@ app.command("search")(search_cli)
 app.command("train")(train_cli)
 app.command("link")(link_cli)
 app.command("evaluate")(evaluate_cli)
+app.command("calibrate")(calibrate_cli)
 
 
 def _version(value: bool) -> None:
