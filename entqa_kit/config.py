@@ -145,3 +145,8 @@ class Recipe(_Config):
     retriever: RetrieverConfig = Field(default_factory=RetrieverConfig)
     reader: ReaderConfig = Field(default_factory=ReaderConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
+    init_from: str | None = Field(
+        default=None,
+        description="a trained model directory to adapt: its passage tower and reader are the starting "
+        "point (domain adaptation); its entity tower must be the frozen base of [encoder]",
+    )

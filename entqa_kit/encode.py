@@ -116,6 +116,7 @@ class TextEncoder:
     @classmethod
     def load(cls, config: EncoderConfig) -> TextEncoder:
         path = resolve_model_path(config.model)
+        import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -123,7 +124,7 @@ class TextEncoder:
         hf_logging.disable_progress_bar()
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True)
-            model = AutoModel.from_pretrained(path, use_safetensors=True)
+            model = AutoModel.from_pretrained(path, use_safetensors=True, dtype=torch.float32)
         except (OSError, ValueError) as exc:
             raise EntQAError("E021", model=config.model, detail=str(exc).splitlines()[0]) from None
         if not getattr(tokenizer, "is_fast", False):

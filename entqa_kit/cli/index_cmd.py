@@ -23,16 +23,23 @@ def index_cli(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="Entity encoder: HF id, path, or an entqa-kit model directory (its entity tower)."),
+        typer.Option(
+            help="Entity encoder: an entqa-kit model directory (its entity tower; default: the shipped "
+            "model's), or any HF id or path."
+        ),
     ] = None,
     index_type: Annotated[str, typer.Option(help="flat, hnsw or ivfpq.")] = "flat",
     batch_size: Annotated[int, typer.Option(help="Entities per encoder batch.")] = 64,
     pooling: Annotated[str | None, typer.Option(help="cls or mean (default: what the model says).")] = None,
-    max_entity_tokens: Annotated[int, typer.Option(help="Truncate entity text to this many tokens.")] = 64,
-    include_aliases: Annotated[bool, typer.Option(help="Add up to 3 aliases after the title.")] = False,
+    max_entity_tokens: Annotated[
+        int | None, typer.Option(help="Truncate entity text to this many tokens (default 64).")
+    ] = None,
+    include_aliases: Annotated[
+        bool | None, typer.Option(help="Add up to 3 aliases after the title (default: off).")
+    ] = None,
     dtype: Annotated[
-        str, typer.Option(help="auto, float32 or bfloat16 (auto: bf16 where the CPU has it).")
-    ] = "auto",
+        str | None, typer.Option(help="auto, float32 or bfloat16 (default auto: bf16 where the CPU has it).")
+    ] = None,
     skip_bad: Annotated[
         bool, typer.Option(help="Skip bad rows, count them, list them in a sidecar.")
     ] = False,
@@ -54,12 +61,20 @@ def index_cli(
     from kb_adapters.base import ReadOptions, TableColumns
 
     from ..config import EncoderConfig, IndexConfig, validated
+    from ..default_model import model_or_default
     from ..indexing import SKIPPED_ROWS, build_index
     from ..model import entity_encoder_config, is_model_dir
     from ..progress import stderr_console
 
-    if model is not None and is_model_dir(model):
-        encoder_config = entity_encoder_config(model)  # a trained model's entity tower, with its settings
+    model = model_or_default(model)
+    if is_model_dir(model):
+        # A trained model's entity tower with its settings; options given here override them.
+        given = {"pooling": pooling, "max_entity_tokens": max_entity_tokens}
+        given |= {"include_aliases": include_aliases, "dtype": dtype}
+        tower = entity_encoder_config(model)
+        encoder_config = validated(
+            EncoderConfig, **(tower.model_dump() | {k: v for k, v in given.items() if v is not None})
+        )
     else:
         encoder_config = validated(
             EncoderConfig,

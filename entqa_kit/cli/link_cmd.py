@@ -16,7 +16,9 @@ def link_cli(
         list[str], typer.Argument(help=".txt/.jsonl files, directories of them, or - for stdin.")
     ],
     index: Annotated[Path, typer.Option("--index", help="Index directory of the KB.")],
-    model: Annotated[Path, typer.Option(help="Trained model directory.")],
+    model: Annotated[
+        Path | None, typer.Option(help="Trained model directory (default: the shipped aida-cpu model).")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Predictions JSONL to write.")] = None,
     threshold: Annotated[
         float | None, typer.Option(help="γ: keep spans with p_rerank × p_span above it.")
@@ -27,10 +29,14 @@ def link_cli(
         bool, typer.Option(help="Keep overlapping spans of different entities.")
     ] = False,
     max_chars: Annotated[int, typer.Option(help="Skip documents longer than this.")] = 1_000_000,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write an HTML page with the mentions highlighted.")
+    ] = None,
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
     """Link every document; predictions are written as they come (a crash loses at most one document)."""
+    from ..default_model import model_or_default
     from ..errors import EntQAError
     from ..link_inputs import InputFailure, iter_inputs
     from ..linker import Linker
@@ -38,9 +44,10 @@ def link_cli(
     from ..progress import progress_bar
 
     linker = Linker.from_pretrained(
-        model, index, threshold=threshold, top_k=top_k, allow_overlaps=allow_overlaps
+        model_or_default(model), index, threshold=threshold, top_k=top_k, allow_overlaps=allow_overlaps
     )
     failed = total = 0
+    pages = []
     with PredictionWriter(out) as writer, progress_bar("Linking documents", None, quiet) as advance:
         for item in iter_inputs(inputs, max_chars):
             total += 1
@@ -51,10 +58,19 @@ def link_cli(
                 continue
             linked = linker.link_document(item, batch_size)
             writer.write(linked)
+            if html is not None:
+                pages.append((item, linked))
             if json_output:
                 print_json(linked.model_dump())
             elif out is None:
                 print_document_summary(item, linked)
             advance(1)
+    if html is not None:
+        from ..html_report import render_html, write_html
+
+        entity_ids = {m.entity for _, linked in pages for m in linked.mentions}
+        entities = {e: linker.index.kb.by_id(e) for e in entity_ids}
+        documents, results = [d for d, _ in pages], [r for _, r in pages]
+        write_html(html, render_html(documents, results, entities, subtitle=f"index: {index}"))
     if failed:
         raise EntQAError("E060", failed=failed, total=total)

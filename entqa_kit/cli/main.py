@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .calibrate_cmd import calibrate_cli
 from .evaluate_cmd import evaluate_cli
+from .export_cmd import export_cli
 from .index_cmd import index_cli
 from .link_cmd import link_cli
 from .search_cmd import search_cli
@@ -14,7 +15,7 @@ from .train_cmd import train_cli
 
 app = typer.Typer(
     name="entqa-kit",
-    help="EntQA entity linking for your own knowledge base: index, search, train, link, evaluate, calibrate.",
+    help="EntQA entity linking for your own knowledge base: index, train, link, evaluate, calibrate.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -25,6 +26,7 @@ app.command("train")(train_cli)
 app.command("link")(link_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("calibrate")(calibrate_cli)
+app.command("export")(export_cli)
 
 
 def _version(value: bool) -> None:
