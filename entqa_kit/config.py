@@ -119,6 +119,29 @@ class ReaderConfig(_Config):
     max_train_passages: int | None = Field(default=None, ge=1)
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     seed: int = 0
+    # Inference speed levers. Each changes what the reader sees, so each is explicit and measured
+    # (benchmarks/link_speed.py); None keeps the paper's behaviour.
+    test_stride: int | None = Field(
+        default=None,
+        ge=1,
+        description="passage stride when linking (None: the trained S); every span of up to "
+        "L - stride wordpieces still lies whole inside some passage",
+    )
+    candidate_margin: float | None = Field(
+        default=None,
+        ge=0,
+        description="read only candidates whose retriever score is within this margin of the "
+        "passage's best (cosine units for normalised towers); None reads all test_k",
+    )
+    test_entity_tokens: int | None = Field(
+        default=None,
+        ge=4,
+        le=480,
+        description="entity wordpieces read when linking (None: max_entity_tokens)",
+    )
+    quantize: Literal["none", "int8"] = Field(
+        default="none", description="int8: dynamic int8 Linear layers in the reader when linking on CPU"
+    )
 
 
 class DataConfig(_Config):
@@ -129,6 +152,9 @@ class DataConfig(_Config):
     index: str = Field(description="index directory of the KB; built with the base encoder if missing")
     train: str
     train_split: str | None = None
+    train_docs: int | None = Field(
+        default=None, ge=1, description="train on the first N training documents only (learning curves)"
+    )
     dev: str | None = None
     dev_split: str | None = None
     format: Literal["jsonl", "aida", "pubtator"] | None = None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PassageConfig, ReaderConfig
+from .config import PassageConfig, ReaderConfig, validated
 from .errors import EntQAError
 from .index import DenseIndex
 from .model import load_retriever, read_model_config
@@ -34,12 +34,13 @@ class Linker:
         allow_overlaps: bool = False,
     ) -> None:
         self.retriever = retriever
-        self.passage_config = passage_config
+        self.passage_config = inference_passages(passage_config, config)
         self.index = index
-        self.reader = reader
+        self.reader = quantized(reader) if config.quantize == "int8" else reader
         self.config = config
         self.allow_overlaps = allow_overlaps
-        self.entity_tokens = EntityTokenCache(index.kb, reader.tokenizer, config.max_entity_tokens)
+        entity_tokens = config.test_entity_tokens or config.max_entity_tokens
+        self.entity_tokens = EntityTokenCache(index.kb, reader.tokenizer, entity_tokens)
 
     @classmethod
     def from_pretrained(
@@ -49,13 +50,16 @@ class Linker:
         threshold: float | None = None,
         top_k: int | None = None,
         allow_overlaps: bool = False,
+        **reader_settings: object,
     ) -> Linker:
+        """The model's linker; ``reader_settings`` override its saved ReaderConfig (None: keep)."""
         model_dir = Path(model_dir)
         saved = read_model_config(model_dir)
         if saved.reader is None:
             raise EntQAError("E042", path=model_dir)
-        config = saved.reader.model_copy(
-            update={k: v for k, v in (("threshold", threshold), ("test_k", top_k)) if v is not None}
+        given = reader_settings | {"threshold": threshold, "test_k": top_k}
+        config = validated(
+            ReaderConfig, **(saved.reader.model_dump() | {k: v for k, v in given.items() if v is not None})
         )
         retriever, passage_config = load_retriever(str(model_dir))
         index = DenseIndex.load(Path(index_dir), model_fingerprint=retriever.entity_encoder.fingerprint)
@@ -72,12 +76,14 @@ class Linker:
         if not passages:
             return LinkedDocument(id=document.id, mentions=[])
         vectors = self.retriever.encode_passages(passages, batch_size)
-        _, rows = self.index.search(vectors, self.config.test_k)
-        k = rows.shape[1]
-        self.entity_tokens.fill(rows[rows >= 0])
-        pair_passage = np.repeat(np.arange(len(passages)), k)
+        scores, rows = self.index.search(vectors, self.config.test_k)
+        read = rows >= 0
+        if self.config.candidate_margin is not None:
+            read &= scores >= scores[:, :1] - self.config.candidate_margin
+        self.entity_tokens.fill(rows[read])
+        pair_passage = np.repeat(np.arange(len(passages)), rows.shape[1])
         pair_row = rows.reshape(-1)
-        valid = pair_row >= 0
+        valid = read.reshape(-1)
         pair_passage, pair_row = pair_passage[valid], pair_row[valid]
         start_logp, end_logp, rerank_logits = self._read_pairs(passages, pair_passage, pair_row, batch_size)
         rerank_probability = _softmax_by_group(rerank_logits, pair_passage, len(passages))
@@ -154,6 +160,24 @@ class Linker:
                 end_logp[chunk] = _fixed_width(ends, width)
                 rerank[chunk] = logits.float().numpy()
         return start_logp, end_logp, rerank
+
+
+def inference_passages(trained: PassageConfig, config: ReaderConfig) -> PassageConfig:
+    """The trained passage settings, with ``test_stride`` when it is set."""
+    if config.test_stride is None:
+        return trained
+    if config.test_stride > trained.length:
+        detail = f"test_stride {config.test_stride} > passage length {trained.length} would skip text"
+        raise EntQAError("E040", detail=detail)
+    return trained.model_copy(update={"stride": config.test_stride})
+
+
+def quantized(reader: ReaderBundle) -> ReaderBundle:
+    """The reader with dynamic int8 Linear layers (weights int8, activations quantised per batch)."""
+    import torch
+
+    model = torch.ao.quantization.quantize_dynamic(reader.model, {torch.nn.Linear}, dtype=torch.qint8)
+    return ReaderBundle(model, reader.tokenizer, "float32")
 
 
 def _fixed_width(logp, width: int) -> np.ndarray:

@@ -108,7 +108,7 @@ def train_retriever(
     tokenizer = passage_encoder.tokenizer
 
     data = recipe.data
-    train_docs = load_documents(Path(data.train), kb, data.format, data.train_split)
+    train_docs = load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs)
     train_passages = passages_of(train_docs.documents, tokenizer, recipe.passages)
     train_golds = gold_rows(train_passages, kb)
     keep = [i for i, g in enumerate(train_golds) if g or not config.only_passages_with_gold]

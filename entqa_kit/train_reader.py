@@ -83,7 +83,9 @@ def train_reader(
     index = DenseIndex.load(model_index_dir(model_dir, recipe), retriever.entity_encoder.fingerprint)
     kb = index.kb
     data = recipe.data
-    docs = load_documents(Path(data.train), kb, data.format, data.train_split).documents
+    docs = (
+        load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs).documents
+    )
     by_id = {d.id: d for d in docs}
     passages = [p for p in passages_of(docs, retriever.passage_encoder.tokenizer, passage_config) if p.gold]
     if config.max_train_passages and len(passages) > config.max_train_passages:

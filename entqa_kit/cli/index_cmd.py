@@ -62,19 +62,28 @@ def index_cli(
 
     from ..config import EncoderConfig, IndexConfig, validated
     from ..default_model import model_or_default
+    from ..errors import EntQAError
     from ..indexing import SKIPPED_ROWS, build_index
     from ..model import entity_encoder_config, is_model_dir
     from ..progress import stderr_console
 
-    model = model_or_default(model)
+    # Text settings change the vectors, so they belong to a plain encoder, not to a trained tower:
+    # with none given, the default is the shipped model's entity tower (links with that model).
+    fixed = {
+        "--pooling": pooling,
+        "--max-entity-tokens": max_entity_tokens,
+        "--include-aliases": include_aliases,
+    }
+    given = [name for name, value in fixed.items() if value is not None]
+    if model is None:
+        tower = entity_encoder_config(model_or_default(None))
+        model = tower.model if given else model_or_default(None)
     if is_model_dir(model):
-        # A trained model's entity tower with its settings; options given here override them.
-        given = {"pooling": pooling, "max_entity_tokens": max_entity_tokens}
-        given |= {"include_aliases": include_aliases, "dtype": dtype}
-        tower = entity_encoder_config(model)
-        encoder_config = validated(
-            EncoderConfig, **(tower.model_dump() | {k: v for k, v in given.items() if v is not None})
-        )
+        if given:
+            detail = f"{', '.join(given)} cannot change the entity tower of model {model}; drop them"
+            raise EntQAError("E040", detail=detail)
+        encoder_config = entity_encoder_config(model)
+        encoder_config = encoder_config.model_copy(update={"dtype": dtype or encoder_config.dtype})
     else:
         encoder_config = validated(
             EncoderConfig,

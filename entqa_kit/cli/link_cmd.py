@@ -9,6 +9,8 @@ import typer
 
 from .common import JsonOutput, Quiet, print_json, user_errors
 
+SPEED = "Speed levers (defaults: the model's saved settings)"
+
 
 @user_errors
 def link_cli(
@@ -25,6 +27,26 @@ def link_cli(
     ] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Candidates per passage.")] = None,
     batch_size: Annotated[int, typer.Option(help="(passage, candidate) pairs per reader batch.")] = 64,
+    stride: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Passage stride when linking (default: the model's).", rich_help_panel=SPEED
+        ),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Read only candidates within this retriever-score margin of the best.",
+            rich_help_panel=SPEED,
+        ),
+    ] = None,
+    entity_tokens: Annotated[
+        int | None, typer.Option(min=4, help="Entity wordpieces the reader reads.", rich_help_panel=SPEED)
+    ] = None,
+    quantize: Annotated[
+        str | None, typer.Option(help="none or int8 (dynamic int8 reader on CPU).", rich_help_panel=SPEED)
+    ] = None,
     allow_overlaps: Annotated[
         bool, typer.Option(help="Keep overlapping spans of different entities.")
     ] = False,
@@ -44,7 +66,15 @@ def link_cli(
     from ..progress import progress_bar
 
     linker = Linker.from_pretrained(
-        model_or_default(model), index, threshold=threshold, top_k=top_k, allow_overlaps=allow_overlaps
+        model_or_default(model),
+        index,
+        threshold=threshold,
+        top_k=top_k,
+        allow_overlaps=allow_overlaps,
+        test_stride=stride,
+        candidate_margin=margin,
+        test_entity_tokens=entity_tokens,
+        quantize=quantize,
     )
     failed = total = 0
     pages = []

@@ -35,3 +35,12 @@ class DocumentSet:
             f"{len(self.documents):,} documents, {self.num_mentions:,} gold mentions, "
             f"{self.num_in_kb:,} in the KB, {self.num_unresolved:,} out of KB"
         )
+
+    def first(self, count: int | None) -> DocumentSet:
+        """The first ``count`` documents (all when None), with their counts."""
+        if count is None or count >= len(self.documents):
+            return self
+        subset = DocumentSet()
+        for document in self.documents[:count]:
+            subset.add(document)
+        return subset

@@ -1,0 +1,116 @@
+"""Linking speed levers on AIDA: F1, wall time, docs/s, peak memory and the ratio to the faithful run.
+
+Every configuration links the same documents in its own process (so peak memory is its own),
+one after another on the same machine; the ratio divides the faithful configuration's link
+wall time by each configuration's. Model loading is reported apart from link time.
+
+Usage:
+  python benchmarks/link_speed.py --model entqa_kit/default_model --index runs/wiki-minilm-index \\
+      --split testb --docs 20 --configs faithful,default,fast
+  python benchmarks/link_speed.py ... --docs 0 --configs default     # all documents of the split
+
+Configurations (reader settings on top of the model's saved ones):
+  faithful  the paper's inference: K=100, L=32, S=16, γ=0.05, every (passage, candidate) pair read
+  default   the model's saved settings, i.e. what `entqa-kit link` does with no options
+  k16, k4, margin, stride24, ent32, int8: one lever each on top of `default`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AIDA = Path("../shared/data/aida/AIDA-YAGO2-dataset.tsv")
+CONFIGS: dict[str, dict] = {
+    "faithful": {"test_k": 100, "threshold": 0.05, "test_stride": 16, "candidate_margin": None},
+    "default": {},
+    "k16": {"test_k": 16, "candidate_margin": None},
+    "k8": {"test_k": 8},
+    "k4": {"test_k": 4},
+    "margin": {"candidate_margin": 0.1},
+    "stride24": {"test_stride": 24},
+    "ent32": {"test_entity_tokens": 32},
+    "int8": {"quantize": "int8"},
+}
+
+
+def run_one(args: argparse.Namespace) -> dict:
+    from entqa_kit.datasets import load_documents
+    from entqa_kit.linker import Linker
+    from entqa_kit.scoring import score_linking
+
+    settings = CONFIGS[args.one] | json.loads(args.extra)
+    started = time.perf_counter()
+    linker = Linker.from_pretrained(args.model, args.index, **settings)
+    load_seconds = time.perf_counter() - started
+    documents = load_documents(AIDA, linker.index.kb, "aida", args.split).documents
+    documents = documents[: args.docs] if args.docs else documents
+    started = time.perf_counter()
+    predictions = [linker.link_document(d) for d in documents]
+    seconds = time.perf_counter() - started
+    scores = score_linking(documents, predictions)
+    config = linker.config
+    return {
+        "config": args.one,
+        "docs": len(documents),
+        "k": config.test_k,
+        "margin": config.candidate_margin,
+        "stride": linker.passage_config.stride,
+        "entity_tokens": config.test_entity_tokens or config.max_entity_tokens,
+        "quantize": config.quantize,
+        "threshold": config.threshold,
+        "f1": scores.f1,
+        "precision": scores.precision,
+        "recall": scores.recall,
+        "md_f1": scores.md_f1,
+        "link_seconds": round(seconds, 2),
+        "docs_per_s": round(len(documents) / seconds, 2),
+        "load_seconds": round(load_seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default="entqa_kit/default_model")
+    parser.add_argument("--index", default="runs/wiki-minilm-index")
+    parser.add_argument("--split", default="testb")
+    parser.add_argument("--docs", type=int, default=20, help="first N documents (0: all)")
+    parser.add_argument("--configs", default="faithful,default")
+    parser.add_argument("--extra", default="{}", help="JSON reader settings added to every configuration")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args)), flush=True)
+        return
+    print(json.dumps({"machine_cores": os.cpu_count(), "model": args.model, "split": args.split}), flush=True)
+    rows = []
+    for name in args.configs.split(","):
+        command = [sys.executable, __file__, "--one", name, *sys.argv[1:]]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    base = next((r for r in rows if r["config"] == "faithful"), None)
+    print(
+        "\n| config | K | margin | S | entity tok. | int8 | γ | F1 | wall s | docs/s | peak MB | × faithful |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ratio = f"{base['link_seconds'] / r['link_seconds']:.1f}×" if base else "n/a"
+        print(
+            f"| {r['config']} | {r['k']} | {r['margin']} | {r['stride']} | {r['entity_tokens']} | "
+            f"{r['quantize']} | {r['threshold']:.3g} | {r['f1']:.2f} | {r['link_seconds']:.1f} | "
+            f"{r['docs_per_s']:.2f} | {r['peak_rss_mb']} | {ratio} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
