@@ -108,7 +108,8 @@ def main() -> None:
         recall = ", ".join(f"R@{k} {v:.1f}" for k, v in (r.get("recall_at") or {}).items())
         print(
             f"| {r['setting']} | {r.get('threshold', '(saved)')} | {r['precision']:.2f} | "
-            f"{r['recall']:.2f} | {r['f1']:.2f} | {r['md_f1']:.2f} | {recall} | {r.get('train_minutes', '')} |"
+            f"{r['recall']:.2f} | {r['f1']:.2f} | {r['md_f1']:.2f} | {recall} | "
+            f"{r.get('train_minutes', '')} |"
         )
 
 
