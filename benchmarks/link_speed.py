@@ -28,15 +28,26 @@ from pathlib import Path
 
 AIDA = Path("../shared/data/aida/AIDA-YAGO2-dataset.tsv")
 CONFIGS: dict[str, dict] = {
-    "faithful": {"test_k": 100, "threshold": 0.05, "test_stride": 16, "candidate_margin": None},
+    "faithful": {
+        "test_k": 100,
+        "threshold": 0.05,
+        "test_stride": 16,
+        "test_entity_tokens": 64,
+        "quantize": "none",
+    },
     "default": {},
-    "k16": {"test_k": 16, "candidate_margin": None},
+    "k16": {"test_k": 16},
     "k8": {"test_k": 8},
     "k4": {"test_k": 4},
     "margin": {"candidate_margin": 0.1},
     "stride24": {"test_stride": 24},
     "ent32": {"test_entity_tokens": 32},
+    "ent16": {"test_entity_tokens": 16},
     "int8": {"quantize": "int8"},
+    "s24-e32": {"test_k": 16, "test_stride": 24, "test_entity_tokens": 32},
+    "k8-s24-e32": {"test_k": 8, "test_stride": 24, "test_entity_tokens": 32},
+    "k12-s24-e32": {"test_k": 12, "test_stride": 24, "test_entity_tokens": 32},
+    "k16-s24-e32-int8": {"test_k": 16, "test_stride": 24, "test_entity_tokens": 32, "quantize": "int8"},
 }
 
 

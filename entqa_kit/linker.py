@@ -57,7 +57,8 @@ class Linker:
         saved = read_model_config(model_dir)
         if saved.reader is None:
             raise EntQAError("E042", path=model_dir)
-        given = reader_settings | {"threshold": threshold, "test_k": top_k}
+        given = {"threshold": threshold, "test_k": top_k}
+        given = {k: v for k, v in given.items() if v is not None} | reader_settings
         config = validated(
             ReaderConfig, **(saved.reader.model_dump() | {k: v for k, v in given.items() if v is not None})
         )

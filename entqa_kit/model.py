@@ -126,9 +126,16 @@ def model_card(config: ModelConfig) -> str:
     if config.reader:
         reader = config.reader
         minutes = config.reader_training.seconds / 60 if config.reader_training else 0.0
+        levers = [
+            f"stride {reader.test_stride}" if reader.test_stride else "",
+            f"{reader.test_entity_tokens} entity wordpieces" if reader.test_entity_tokens else "",
+            f"candidate margin {reader.candidate_margin:g}" if reader.candidate_margin is not None else "",
+            "int8 reader" if reader.quantize != "none" else "",
+        ]
+        speed = "; when linking: " + ", ".join(x for x in levers if x) if any(levers) else ""
         lines.append(
-            f"- reader: `{reader.model}`, K={reader.test_k} candidates per passage, γ={reader.threshold:g}; "
-            f"{minutes:.1f} min of training"
+            f"- reader: `{reader.model}`, K={reader.test_k} candidates per passage, γ={reader.threshold:g}"
+            f"{speed}; {minutes:.1f} min of training"
         )
     if config.calibration:
         c = config.calibration

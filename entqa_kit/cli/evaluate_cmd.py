@@ -86,27 +86,21 @@ def _linking(data, index, model, predictions, data_format, split, errors, quiet,
 
     scores = evaluation.scores
     recall = evaluation.recall.recall_at if evaluation.recall else {}
-    table = Table(title=f"InKB linking on {data.name}{f' ({split})' if split else ''} (strong match)")
-    columns = ("P", "R", "F1", "MD F1", "ED acc.", "macro F1", *(f"R@{k}" for k in recall))
-    for column in (*columns, "docs", "gold", "pred"):
-        table.add_column(column, justify="right")
-    values = (
-        scores.precision,
-        scores.recall,
-        scores.f1,
-        scores.md_f1,
-        scores.ed_accuracy,
-        scores.macro_f1,
-        *recall.values(),
-    )
-    table.add_row(
-        *(f"{v:.2f}" for v in values), f"{scores.num_docs:,}", f"{scores.num_gold:,}", f"{scores.num_pred:,}"
-    )
+    table = Table(title=f"InKB linking on {data.name}{f' ({split})' if split else ''}, strong match")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("what it counts", style="dim")
+    rows = [
+        ("precision", scores.precision, "predictions with the right span and entity"),
+        ("recall", scores.recall, "in-KB gold mentions found with the right entity"),
+        ("F1", scores.f1, "micro, over all mentions"),
+        ("MD F1", scores.md_f1, "mention detection: spans right, entity ignored"),
+        ("ED accuracy", scores.ed_accuracy, "right entity among the spans found"),
+        ("macro F1", scores.macro_f1, "mean of per-document F1"),
+        *((f"R@{k}", v, "gold entities in the retriever's top K per passage") for k, v in recall.items()),
+    ]
+    for name, value, meaning in rows:
+        table.add_row(name, f"{value:.2f}", meaning, style="bold" if name == "F1" else None)
+    table.add_row("documents", f"{scores.num_docs:,}", "")
+    table.add_row("gold / predicted", f"{scores.num_gold:,} / {scores.num_pred:,}", "out-of-KB gold left out")
     Console().print(table)
-    if not quiet:
-        from ..progress import stderr_console
-
-        stderr_console.print(
-            "MD F1: spans right, entity ignored. ED acc.: entity right among spans right. "
-            "R@K: gold entities in the retriever's top K per passage (K = candidates read)."
-        )

@@ -14,9 +14,7 @@ from .common import JsonOutput, Quiet, print_json, user_errors
 def train_cli(
     recipe: Annotated[Path, typer.Option("--recipe", "-r", help="Recipe TOML, e.g. recipes/aida-cpu.toml.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
-    stage: Annotated[
-        str, typer.Option(help="retriever (the reader stage comes with issue 4).")
-    ] = "retriever",
+    stage: Annotated[str, typer.Option(help="all (retriever, then reader), retriever, or reader.")] = "all",
     overrides: Annotated[
         list[str] | None, typer.Option("--set", help="Override a recipe key: a.b=value.")
     ] = None,
