@@ -98,4 +98,5 @@ def render_html(
 
 
 def write_html(path: Path, page: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, page)

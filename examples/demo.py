@@ -37,11 +37,21 @@ INDEX_DIR = HERE / ".cache" / "index"
 HTML = HERE / "output" / "linked.html"
 
 
+def cached_index(encoder_config):
+    """The example KB's index, reused when it matches, rebuilt when the KB or the model changed."""
+    try:
+        return build_index(KB_FILE, INDEX_DIR, encoder_config, quiet=True)
+    except EntQAError as error:
+        if error.code not in ("E033", "E036"):
+            raise
+        return build_index(KB_FILE, INDEX_DIR, encoder_config, quiet=True, overwrite=True)
+
+
 def main() -> int:
     console = Console()
     try:
         model = default_model_dir()
-        result = build_index(KB_FILE, INDEX_DIR, entity_encoder_config(str(model)), quiet=True)
+        result = cached_index(entity_encoder_config(str(model)))
         state = "cached" if result.reused else f"built in {result.seconds:.1f} s"
         console.print(f"[bold]Index[/bold] {INDEX_DIR} ({result.count} entities, {state})")
         started = time.perf_counter()
