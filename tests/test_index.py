@@ -70,7 +70,7 @@ def test_resume_after_interruption_matches_uninterrupted_build(tmp_path, tiny_en
     assert encoded_shards == [2, 3], "only the unfinished shards are encoded again"
     assert result.resumed_from == 12 and result.encoded == 8
     assert (whole / "vectors.f16").read_bytes() == (resumed / "vectors.f16").read_bytes()
-    assert (whole / "faiss.index").read_bytes() == (resumed / "faiss.index").read_bytes()
+    assert not (resumed / "faiss.index").exists(), "flat search scans the memmap; no faiss copy"
     assert not (resumed / PROGRESS).exists()
 
 
@@ -140,8 +140,31 @@ def test_other_index_types_search(tmp_path, tiny_encoder, index_type):
     queries = tiny_encoder.encode(tiny_encoder.entity_texts([index.kb.by_row(4)]), 64)
     hits = index.search_hits(queries, k=5)[0]
     assert len(hits) == 5
-    if index_type == "hnsw":
-        assert hits[0].id == "Q5"
+    assert hits[0].id == "Q5", "ivfpq rescores its candidates exactly, so the entity itself comes first"
+
+
+def test_auto_index_type_follows_kb_size(tmp_path, tiny_encoder):
+    small = build_index(KB, tmp_path / "small", encoder=tiny_encoder, quiet=True)
+    config = IndexConfig(auto_flat_max=5)
+    large = build_index(KB, tmp_path / "large", index_config=config, encoder=tiny_encoder, quiet=True)
+    assert (small.index_type, large.index_type) == ("flat", "ivfpq")
+    assert DenseIndex.load(tmp_path / "large").manifest.index_type == "ivfpq"
+
+
+def test_exact_chunked_search_matches_brute_force(monkeypatch):
+    import entqa_kit.index as index_module
+
+    monkeypatch.setattr(index_module, "_SCAN_CHUNK", 7)  # many chunks, some smaller than k
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((50, 8)).astype(np.float16)
+    queries = rng.standard_normal((4, 8)).astype(np.float32)
+    scores, rows = index_module.exact_search(vectors, queries, k=10)
+    brute = queries @ vectors.astype(np.float32).T
+    expected = np.argsort(-brute, axis=1, kind="stable")[:, :10]
+    assert (rows == expected).all()
+    assert np.allclose(scores, np.take_along_axis(brute, expected, axis=1), atol=1e-5)
+    rescored, rerows = index_module.rescore(vectors, queries, rows[:, ::-1].copy(), k=3)
+    assert (rerows == expected[:, :3]).all() and np.allclose(rescored, scores[:, :3], atol=1e-5)
 
 
 def test_cli_index_and_search(tmp_path, tiny_model):

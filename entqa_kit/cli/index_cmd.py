@@ -28,7 +28,9 @@ def index_cli(
             "model's), or any HF id or path."
         ),
     ] = None,
-    index_type: Annotated[str, typer.Option(help="flat, hnsw or ivfpq.")] = "flat",
+    index_type: Annotated[
+        str, typer.Option(help="auto (flat up to 250k entities, else ivfpq), flat, hnsw or ivfpq.")
+    ] = "auto",
     batch_size: Annotated[int, typer.Option(help="Entities per encoder batch.")] = 64,
     pooling: Annotated[str | None, typer.Option(help="cls or mean (default: what the model says).")] = None,
     max_entity_tokens: Annotated[
@@ -126,6 +128,7 @@ def index_cli(
                 "seconds": round(result.seconds, 2),
                 "entities_per_second": round(result.entities_per_second, 1),
                 "reused": result.reused,
+                "index_type": result.index_type,
             }
         )
     if quiet:
@@ -135,7 +138,7 @@ def index_cli(
     else:
         resumed = f", resumed at {result.resumed_from:,}" if result.resumed_from else ""
         stderr_console.print(
-            f"Indexed {result.count:,} entities (dim {result.dim}, {index_type}) into {out} in "
+            f"Indexed {result.count:,} entities (dim {result.dim}, {result.index_type}) into {out} in "
             f"{result.seconds:.1f} s ({result.entities_per_second:,.0f} entities/s{resumed})."
         )
     if result.skipped_rows:
