@@ -91,13 +91,13 @@ def _linking(data, index, model, predictions, data_format, split, errors, quiet,
     table.add_column("value", justify="right")
     table.add_column("what it counts", style="dim")
     rows = [
-        ("precision", scores.precision, "predictions with the right span and entity"),
-        ("recall", scores.recall, "in-KB gold mentions found with the right entity"),
-        ("F1", scores.f1, "micro, over all mentions"),
-        ("MD F1", scores.md_f1, "mention detection: spans right, entity ignored"),
-        ("ED accuracy", scores.ed_accuracy, "right entity among the spans found"),
+        ("precision", scores.precision, "right span and entity, of predicted"),
+        ("recall", scores.recall, "found, of in-KB gold mentions"),
+        ("F1", scores.f1, "micro, strong match"),
+        ("MD F1", scores.md_f1, "spans only, entity ignored"),
+        ("ED accuracy", scores.ed_accuracy, "right entity, of right spans"),
         ("macro F1", scores.macro_f1, "mean of per-document F1"),
-        *((f"R@{k}", v, "gold entities in the retriever's top K per passage") for k, v in recall.items()),
+        *((f"R@{k}", v, "gold in the retriever's top K") for k, v in recall.items()),
     ]
     for name, value, meaning in rows:
         table.add_row(name, f"{value:.2f}", meaning, style="bold" if name == "F1" else None)
