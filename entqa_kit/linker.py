@@ -57,11 +57,10 @@ class Linker:
         saved = read_model_config(model_dir)
         if saved.reader is None:
             raise EntQAError("E042", path=model_dir)
-        given = {"threshold": threshold, "test_k": top_k}
-        given = {k: v for k, v in given.items() if v is not None} | reader_settings
-        config = validated(
-            ReaderConfig, **(saved.reader.model_dump() | {k: v for k, v in given.items() if v is not None})
-        )
+        named = {"threshold": threshold, "test_k": top_k}
+        overrides = {k: v for k, v in reader_settings.items() if v is not None}
+        overrides |= {k: v for k, v in named.items() if v is not None}
+        config = validated(ReaderConfig, **(saved.reader.model_dump() | overrides))
         retriever, passage_config = load_retriever(str(model_dir))
         index = DenseIndex.load(Path(index_dir), model_fingerprint=retriever.entity_encoder.fingerprint)
         reader = load_reader(model_dir, config.dtype)
