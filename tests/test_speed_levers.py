@@ -59,3 +59,10 @@ def test_entity_tokens_and_int8_change_the_reader_input_and_weights(toy_model, d
     )
     for result, document in zip(quantized.link(documents), documents):
         assert all(document.text[m.start : m.end] == m.text for m in result.mentions)
+
+
+def test_settings_override_the_saved_ones_and_none_keeps_them(toy_model):
+    assert Linker.from_pretrained(*toy_model, test_k=2).config.test_k == 2
+    assert Linker.from_pretrained(*toy_model, top_k=1, test_k=2).config.test_k == 1, "the named argument wins"
+    kept = Linker.from_pretrained(*toy_model, test_k=None, candidate_margin=None).config
+    assert (kept.test_k, kept.candidate_margin) == (3, None)
