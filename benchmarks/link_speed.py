@@ -84,6 +84,11 @@ def run_one(args: argparse.Namespace) -> dict:
         "docs_per_s": round(len(documents) / seconds, 2),
         "load_seconds": round(load_seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "stage_seconds": {
+            k: round(v, 2) for k, v in linker.profile.items() if k not in ("pairs", "passages")
+        },
+        "passages": int(linker.profile["passages"]),
+        "pairs": int(linker.profile["pairs"]),
     }
 
 

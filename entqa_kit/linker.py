@@ -7,6 +7,8 @@ read in batches under ``torch.inference_mode``; decoding is vectorised over pair
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,6 +43,8 @@ class Linker:
         self.allow_overlaps = allow_overlaps
         entity_tokens = config.test_entity_tokens or config.max_entity_tokens
         self.entity_tokens = EntityTokenCache(index.kb, reader.tokenizer, entity_tokens)
+        self.profile: Counter[str] = Counter()
+        """Seconds per stage so far (retrieve, read, decode), and passages and pairs read."""
 
     @classmethod
     def from_pretrained(
@@ -75,6 +79,7 @@ class Linker:
         passages = make_passages(document, self.retriever.passage_encoder.tokenizer, self.passage_config)
         if not passages:
             return LinkedDocument(id=document.id, mentions=[])
+        clock = time.perf_counter()
         vectors = self.retriever.encode_passages(passages, batch_size)
         scores, rows = self.index.search(vectors, self.config.test_k)
         read = rows >= 0
@@ -85,7 +90,11 @@ class Linker:
         pair_row = rows.reshape(-1)
         valid = read.reshape(-1)
         pair_passage, pair_row = pair_passage[valid], pair_row[valid]
+        clock = self._lap("retrieve", clock)
         start_logp, end_logp, rerank_logits = self._read_pairs(passages, pair_passage, pair_row, batch_size)
+        clock = self._lap("read", clock)
+        self.profile["pairs"] += len(pair_row)
+        self.profile["passages"] += len(passages)
         rerank_probability = _softmax_by_group(rerank_logits, pair_passage, len(passages))
         lengths = np.array([len(passages[i].token_ids) for i in pair_passage])
         kept = decode_batch(
@@ -107,6 +116,7 @@ class Linker:
             scored.append(ScoredSpan(start, end, entities[int(pair_row[span.pair])].id, span.score))
         merged = merge_spans(scored, self.allow_overlaps)
         titles = {e.id: e.title for e in entities.values()}
+        self._lap("decode", clock)
         return LinkedDocument(
             id=document.id,
             mentions=[
@@ -121,6 +131,11 @@ class Linker:
                 for s in merged
             ],
         )
+
+    def _lap(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.profile[stage] += now - since
+        return now
 
     def _read_pairs(
         self, passages, pair_passage: np.ndarray, pair_row: np.ndarray, batch_size: int
