@@ -130,7 +130,7 @@ def train_retriever(
     entity_ids: list[list[int]] = []
     entity_matrix = None
     if frozen:
-        entity_matrix = torch.from_numpy(np.array(index.vectors))  # fp16 copy; rows cast when gathered
+        entity_matrix = index.vectors  # the fp16 memmap: each step reads only its sampled rows
     else:
         texts = entity_encoder.entity_texts([e for _, e in kb.iter_entities()])
         entity_ids = tokenizer(texts, truncation=True, max_length=recipe.encoder.max_entity_tokens)[
@@ -177,7 +177,8 @@ def train_retriever(
                     )
                     candidates = sample_candidates(golds, len(kb), num_random, hard, rng)
                     if frozen:
-                        entity_vectors = entity_matrix[torch.from_numpy(candidates.rows)]
+                        rows = np.asarray(entity_matrix[candidates.rows], dtype=np.float32)
+                        entity_vectors = torch.from_numpy(rows)
                     else:
                         entity_vectors = entity_encoder.forward_ids([entity_ids[r] for r in candidates.rows])
                     scores = config.score_scale * passage_vectors.float() @ entity_vectors.float().T
