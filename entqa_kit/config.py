@@ -67,7 +67,9 @@ class IndexConfig(_Config):
     shard_size: int = Field(default=4096, ge=1, description="entities encoded between resumable checkpoints")
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_search: int = Field(default=128, ge=1)
-    ivf_nprobe: int = Field(default=32, ge=1)
+    ivf_nprobe: int = Field(
+        default=128, ge=1, description="ivfpq lists searched; 128 keeps AIDA-A R@100 within 0.6 of flat"
+    )
     pq_bytes: int = Field(default=32, ge=1, description="bytes per vector for ivfpq")
     refine_factor: int = Field(
         default=4,
