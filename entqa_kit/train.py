@@ -11,7 +11,7 @@ import numpy as np
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import EncoderConfig, Recipe
-from .datasets import load_documents
+from .datasets import load_documents, load_training_documents, subsample
 from .encode import TextEncoder
 from .errors import EntQAError
 from .index import DenseIndex, library_versions
@@ -108,14 +108,11 @@ def train_retriever(
     tokenizer = passage_encoder.tokenizer
 
     data = recipe.data
-    train_docs = load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs)
+    train_docs = load_training_documents(data, kb)
     train_passages = passages_of(train_docs.documents, tokenizer, recipe.passages)
     train_golds = gold_rows(train_passages, kb)
     keep = [i for i, g in enumerate(train_golds) if g or not config.only_passages_with_gold]
-    if config.max_train_passages and len(keep) > config.max_train_passages:
-        keep = sorted(
-            np.random.default_rng(config.seed).choice(keep, config.max_train_passages, replace=False)
-        )
+    keep = subsample(keep, config.max_train_passages, config.seed)
     train_passages = [train_passages[i] for i in keep]
     train_golds = [train_golds[i] for i in keep]
     train_ids = retriever.passage_ids(train_passages)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Recipe
-from .datasets import load_documents
+from .datasets import load_training_documents, subsample
 from .index import DenseIndex
 from .model import TrainingRecord, load_retriever, read_model_config, write_model_dir
 from .optim import linear_warmup_decay
@@ -58,7 +58,7 @@ def training_pairs(
     examples = []
     for passage, found in zip(passages, retrieved):
         spans = gold_spans(passage, documents[passage.document_id])
-        gold_rows = {kb.row_of(e): s for e, s in spans.items() if kb.row_of(e) is not None}
+        gold_rows = {row: s for e, s in spans.items() if (row := kb.row_of(e)) is not None}
         if not gold_rows:
             continue
         rows = list(gold_rows)[:k]
@@ -82,17 +82,10 @@ def train_reader(
     retriever, passage_config = load_retriever(str(model_dir))
     index = DenseIndex.load(model_index_dir(model_dir, recipe), retriever.entity_encoder.fingerprint)
     kb = index.kb
-    data = recipe.data
-    docs = (
-        load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs).documents
-    )
+    docs = load_training_documents(recipe.data, kb).documents
     by_id = {d.id: d for d in docs}
     passages = [p for p in passages_of(docs, retriever.passage_encoder.tokenizer, passage_config) if p.gold]
-    if config.max_train_passages and len(passages) > config.max_train_passages:
-        picked = np.random.default_rng(config.seed).choice(
-            len(passages), config.max_train_passages, replace=False
-        )
-        passages = [passages[i] for i in sorted(picked)]
+    passages = subsample(passages, config.max_train_passages, config.seed)
     with progress_bar("Retrieving training candidates", len(passages), quiet) as advance:
         vectors = retriever.encode_passages(passages, 64, advance)
     _, retrieved = index.search(vectors, config.train_k + 8)

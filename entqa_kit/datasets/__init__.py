@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
+
+from ..config import DataConfig
 from ..errors import EntQAError
 from ..kb import KnowledgeBase
 from .base import DocumentSet
 
 FORMATS = ("jsonl", "txt", "aida", "pubtator")
+T = TypeVar("T")
 
 
 def detect_format(path: Path) -> str:
@@ -41,3 +46,16 @@ def load_documents(
     if fmt == "txt":
         return read_txt_documents(path)
     raise EntQAError("E054", path=path, fmt=fmt, known=", ".join(FORMATS))
+
+
+def load_training_documents(data: DataConfig, kb: KnowledgeBase) -> DocumentSet:
+    """A recipe's training documents (the first ``data.train_docs`` of them when set)."""
+    return load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs)
+
+
+def subsample(items: list[T], limit: int | None, seed: int) -> list[T]:
+    """At most ``limit`` of ``items``, drawn without replacement by ``seed``, in their original order."""
+    if not limit or len(items) <= limit:
+        return items
+    picked = np.random.default_rng(seed).choice(len(items), limit, replace=False)
+    return [items[i] for i in sorted(picked)]
