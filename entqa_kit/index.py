@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +99,7 @@ def build_faiss(vectors: np.ndarray, config: IndexConfig):
     None for ``flat``, which searches the memmap itself."""
     import faiss
 
-    count, dim = vectors.shape
+    dim = vectors.shape[1]
     if config.index_type == "flat":
         return None
     if config.index_type == "hnsw":
@@ -216,8 +217,9 @@ class DenseIndex:
             index.nprobe = min(manifest.index.ivf_nprobe, index.nlist)
         return cls(directory, manifest, kb, index)
 
-    @property
+    @cached_property
     def vectors(self) -> np.memmap:
+        """The fp16 vectors, mapped once (pages are read on demand, never copied whole)."""
         return open_vectors(self.directory, self.manifest.count, self.manifest.dim)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
