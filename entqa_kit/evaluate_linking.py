@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from kb_adapters.base import BadRowLog
 from kb_adapters.jsonl_lines import iter_json_objects
@@ -15,9 +17,8 @@ from .datasets import load_documents
 from .datasets.base import DocumentSet
 from .errors import EntQAError
 from .index import DenseIndex
-from .passages import passages_of
 from .recall import RecallReport, retrieval_recall
-from .records import LinkedDocument
+from .records import LinkedDocument, Passage
 from .scoring import LinkingError, LinkingScores, score_linking
 
 
@@ -39,25 +40,33 @@ def read_predictions(path: Path) -> list[LinkedDocument]:
     return predictions
 
 
-def link_all(linker, documents, quiet: bool) -> list[LinkedDocument]:
-    """Link every document with a progress bar."""
-    from .progress import progress_bar
-
-    predictions = []
-    with progress_bar("Linking", len(documents), quiet) as advance:
-        for document in documents:
-            predictions.append(linker.link_document(document))
-            advance(1)
-    return predictions
-
-
 @dataclass(frozen=True)
 class LinkingRun:
-    """Labelled documents, their predictions, and the linker when they were linked here."""
+    """Labelled documents, their predictions and, when they were linked here, the linker with the
+    passages it retrieved for and their query vectors."""
 
     documents: DocumentSet
     predictions: list[LinkedDocument]
     linker: object | None = None  # entqa_kit.linker.Linker
+    passages: list[Passage] = field(default_factory=list)
+    passage_vectors: list[np.ndarray] = field(default_factory=list)
+
+
+def link_all(linker, documents: DocumentSet, quiet: bool) -> LinkingRun:
+    """Link every document with a progress bar, keeping what the retriever saw."""
+    from .progress import progress_bar
+
+    run = LinkingRun(documents, [], linker)
+
+    def keep(passages: list[Passage], vectors: np.ndarray) -> None:
+        run.passages.extend(passages)
+        run.passage_vectors.append(vectors)
+
+    with progress_bar("Linking", len(documents.documents), quiet) as advance:
+        for document in documents.documents:
+            run.predictions.append(linker.link_document(document, on_retrieval=keep))
+            advance(1)
+    return run
 
 
 def labelled_predictions(
@@ -78,19 +87,16 @@ def labelled_predictions(
     from .linker import Linker
 
     linker = Linker.from_pretrained(model, index_dir, threshold=threshold)
-    documents = load_documents(data, linker.index.kb, data_format, split)
-    return LinkingRun(documents, link_all(linker, documents.documents, quiet), linker)
+    return link_all(linker, load_documents(data, linker.index.kb, data_format, split), quiet)
 
 
-def linker_recall(linker, documents: DocumentSet) -> RecallReport:
-    """The linker's retriever R@1/10/K/100 on the same documents (K: candidates read per passage)."""
-    passages = passages_of(
-        documents.documents, linker.retriever.passage_encoder.tokenizer, linker.passage_config
-    )
-    vectors = linker.retriever.encode_passages(passages)
-    return retrieval_recall(
-        passages, vectors, linker.index.search, linker.index.kb, (1, 10, linker.config.test_k, 100)
-    )
+def linker_recall(run: LinkingRun) -> RecallReport:
+    """R@1/10/K/100 of the passages the linker retrieved for (K: the candidates it read per passage),
+    from the query vectors it already encoded."""
+    linker = run.linker
+    vectors = np.concatenate(run.passage_vectors) if run.passage_vectors else np.zeros((0, 1), np.float32)
+    ks = (1, 10, linker.config.test_k, 100)
+    return retrieval_recall(run.passages, vectors, linker.index.search, linker.index.kb, ks)
 
 
 @dataclass(frozen=True)
@@ -126,5 +132,5 @@ def evaluate_linking(
     if errors_path is not None:
         lines = (json.dumps(dataclasses.asdict(e), ensure_ascii=False) for e in errors)
         write_text_atomic(errors_path, "".join(line + "\n" for line in lines))
-    recall = linker_recall(run.linker, run.documents) if run.linker is not None else None
+    recall = linker_recall(run) if run.linker is not None else None
     return LinkingEvaluation(scores, recall)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,11 @@ from .index import DenseIndex
 from .model import load_retriever, read_model_config
 from .passages import make_passages
 from .reader_io import EntityTokenCache, ReaderBundle, check_same_vocabulary, load_reader
-from .records import Document, LinkedDocument, LinkedSpan
+from .records import Document, LinkedDocument, LinkedSpan, Passage
 from .retriever import Retriever
 from .spans import ScoredSpan, decode_batch, merge_spans
+
+RetrievalObserver = Callable[[list[Passage], np.ndarray], None]
 
 
 class Linker:
@@ -75,12 +77,17 @@ class Linker:
         documents = (Document(id=str(i), text=x) if isinstance(x, str) else x for i, x in enumerate(inputs))
         return [self.link_document(d, batch_size) for d in documents]
 
-    def link_document(self, document: Document, batch_size: int = 64) -> LinkedDocument:
+    def link_document(
+        self, document: Document, batch_size: int = 64, on_retrieval: RetrievalObserver | None = None
+    ) -> LinkedDocument:
+        """Link one document; ``on_retrieval`` (if given) sees its passages and their query vectors."""
         passages = make_passages(document, self.retriever.passage_encoder.tokenizer, self.passage_config)
         if not passages:
             return LinkedDocument(id=document.id, mentions=[])
         clock = time.perf_counter()
         vectors = self.retriever.encode_passages(passages, batch_size)
+        if on_retrieval is not None:
+            on_retrieval(passages, vectors)
         scores, rows = self.index.search(vectors, self.config.test_k)
         read = rows >= 0
         if self.config.candidate_margin is not None:
