@@ -22,7 +22,7 @@ from .passages import make_passages
 from .reader_io import EntityTokenCache, ReaderBundle, check_same_vocabulary, load_reader
 from .records import Document, LinkedDocument, LinkedSpan, Passage
 from .retriever import Retriever
-from .spans import ScoredSpan, decode_batch, merge_spans
+from .spans import ScoredSpan, decode_batch, merge_spans, to_characters
 
 RetrievalObserver = Callable[[list[Passage], np.ndarray], None]
 
@@ -103,11 +103,11 @@ class Linker:
         self.profile["pairs"] += len(pair_row)
         self.profile["passages"] += len(passages)
         rerank_probability = _softmax_by_group(rerank_logits, pair_passage, len(passages))
-        lengths = np.array([len(passages[i].token_ids) for i in pair_passage])
+        passage_lengths = np.array([len(p.token_ids) for p in passages])
         kept = decode_batch(
             start_logp,
             end_logp,
-            lengths,
+            passage_lengths[pair_passage],
             rerank_probability,
             self.config.threshold,
             self.config.top_p,
@@ -117,9 +117,7 @@ class Linker:
         entities = dict(zip(kept_rows, self.index.kb.by_rows(kept_rows)))
         scored = []
         for span in kept:
-            passage = passages[pair_passage[span.pair]]
-            start = passage.offsets[span.start - 1][0]
-            end = passage.offsets[span.end - 1][1]
+            start, end = to_characters(span, passages[pair_passage[span.pair]].offsets)
             scored.append(ScoredSpan(start, end, entities[int(pair_row[span.pair])].id, span.score))
         merged = merge_spans(scored, self.allow_overlaps)
         titles = {e.id: e.title for e in entities.values()}

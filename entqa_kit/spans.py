@@ -59,7 +59,7 @@ def decode_spans(
     ]
 
 
-def to_characters(span: SpanCandidate, offsets: Sequence[tuple[int, int]]) -> tuple[int, int]:
+def to_characters(span: SpanCandidate | PairSpan, offsets: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Document character span of wordpiece positions ``start..end`` (1-based, inclusive)."""
     return offsets[span.start - 1][0], offsets[span.end - 1][1]
 
