@@ -78,8 +78,8 @@ def index_cli(
     }
     given = [name for name, value in fixed.items() if value is not None]
     if model is None:
-        tower = entity_encoder_config(model_or_default(None))
-        model = tower.model if given else model_or_default(None)
+        default = model_or_default(None)
+        model = entity_encoder_config(default).model if given else default
     if is_model_dir(model):
         if given:
             detail = f"{', '.join(given)} cannot change the entity tower of model {model}; drop them"
