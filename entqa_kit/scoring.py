@@ -9,11 +9,11 @@ right nor wrong). ``md_*`` scores spans only (entity ignored).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .records import Document, LinkedDocument
+from .records import Document, LinkedDocument, LinkedSpan
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,31 @@ def _context(text: str, start: int, end: int, width: int = 40) -> str:
     )
 
 
+@dataclass
+class _DocumentGold:
+    """One document's in-KB gold spans, its out-of-KB spans, and the gold spans matched so far."""
+
+    gold: dict[tuple[int, int], set[str]]
+    out_of_kb: set[tuple[int, int]]
+    matched: set[tuple[int, int]] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, document: Document) -> _DocumentGold:
+        gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
+        return cls(gold, {(m.start, m.end) for m in document.mentions if not m.in_kb})
+
+    def judge(self, mention: LinkedSpan) -> tuple[bool, bool] | None:
+        """None when the prediction is not counted (it sits on an out-of-KB span); otherwise
+        (span right, span and entity right). Each gold span matches at most once."""
+        span = (mention.start, mention.end)
+        if span in self.out_of_kb and span not in self.gold:
+            return None
+        hit = span in self.gold and mention.entity in self.gold[span] and span not in self.matched
+        if hit:
+            self.matched.add(span)
+        return span in self.gold, hit
+
+
 def score_linking(
     documents: Sequence[Document],
     predictions: Sequence[LinkedDocument],
@@ -102,33 +127,33 @@ def score_linking(
     tp = md_tp = counted = gold_total = 0
     per_document_f1 = []
     for document in documents:
-        gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
-        out_of_kb = {(m.start, m.end) for m in document.mentions if not m.in_kb}
-        gold_total += len(gold)
-        matched: set[tuple[int, int]] = set()
+        judge = _DocumentGold.of(document)
+        gold_total += len(judge.gold)
         prediction = predicted_by_doc.get(document.id)
         doc_tp = doc_counted = 0
         for mention in prediction.mentions if prediction else []:
-            span = (mention.start, mention.end)
-            if span in out_of_kb and span not in gold:
+            verdict = judge.judge(mention)
+            if verdict is None:
                 continue
+            span_right, hit = verdict
             doc_counted += 1
-            if span in gold:
-                md_tp += 1
-            if span in gold and mention.entity in gold[span] and span not in matched:
+            md_tp += span_right
+            if hit:
                 doc_tp += 1
-                matched.add(span)
             elif errors is not None:
-                wrong = LinkingError.at(document, "false_positive", span, mention.entity, gold.get(span, ()))
+                span = (mention.start, mention.end)
+                wrong = LinkingError.at(
+                    document, "false_positive", span, mention.entity, judge.gold.get(span, ())
+                )
                 errors.append(wrong)
         if errors is not None:
-            for span, entities in gold.items():
-                if span not in matched:
+            for span, entities in judge.gold.items():
+                if span not in judge.matched:
                     errors.append(LinkingError.at(document, "false_negative", span, None, entities))
         tp += doc_tp
         counted += doc_counted
-        if gold or doc_counted:
-            per_document_f1.append(_f1(doc_tp, doc_counted, len(gold))[2])
+        if judge.gold or doc_counted:
+            per_document_f1.append(_f1(doc_tp, doc_counted, len(judge.gold))[2])
     precision, recall, f1 = _f1(tp, counted, gold_total)
     md_precision, md_recall, md_f1 = _f1(md_tp, counted, gold_total)
     return LinkingScores(
@@ -168,20 +193,14 @@ def ranked_outcomes(documents: Sequence[Document], predictions: Sequence[LinkedD
     correct: list[bool] = []
     num_gold = 0
     for document in documents:
-        gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
-        out_of_kb = {(m.start, m.end) for m in document.mentions if not m.in_kb}
-        num_gold += len(gold)
+        judge = _DocumentGold.of(document)
+        num_gold += len(judge.gold)
         prediction = predicted_by_doc.get(document.id)
-        matched: set[tuple[int, int]] = set()
         for mention in sorted(prediction.mentions if prediction else [], key=lambda m: -m.score):
-            span = (mention.start, mention.end)
-            if span in out_of_kb and span not in gold:
-                continue
-            hit = span in gold and mention.entity in gold[span] and span not in matched
-            if hit:
-                matched.add(span)
-            scores.append(mention.score)
-            correct.append(hit)
+            verdict = judge.judge(mention)
+            if verdict is not None:
+                scores.append(mention.score)
+                correct.append(verdict[1])
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     return RankedOutcomes(
         np.asarray(scores, dtype=np.float64)[order], np.asarray(correct, dtype=bool)[order], num_gold
