@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from entqa_kit.datasets import load_documents
-from entqa_kit.index import DenseIndex
-from entqa_kit.model import load_retriever
-from entqa_kit.passages import passages_of
-from entqa_kit.recall import gold_rows
+from entqa_kit.documents import load_documents
+from entqa_kit.documents.passages import passages_of
+from entqa_kit.evaluation.recall import gold_rows
+from entqa_kit.index.dense import DenseIndex
+from entqa_kit.retrieval.loading import load_retriever
 
 AIDA = Path("../shared/data/aida/AIDA-YAGO2-dataset.tsv")
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from entqa_kit.config import IndexConfig
-from entqa_kit.index import VECTORS, build_faiss, open_vectors, refined_search
+from entqa_kit.core.config import IndexConfig
+from entqa_kit.index.dense import VECTORS, build_faiss, open_vectors, refined_search
 
 
 class MemorySampler:

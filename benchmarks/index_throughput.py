@@ -38,9 +38,9 @@ def peak_rss_mb() -> float:
 
 
 def run_kb_case(name: str) -> dict:
-    from entqa_kit.config import EncoderConfig
-    from entqa_kit.encode import TextEncoder
-    from entqa_kit.indexing import build_index
+    from entqa_kit.core.config import EncoderConfig
+    from entqa_kit.index.build import build_index
+    from entqa_kit.models.encoder import TextEncoder
 
     started = time.perf_counter()
     encoder = TextEncoder.load(EncoderConfig())
@@ -61,7 +61,7 @@ def run_kb_case(name: str) -> dict:
 
 
 def _mean_tokens(encoder, index_dir: Path) -> float:
-    from entqa_kit.kb import KnowledgeBase
+    from entqa_kit.kb.store import KnowledgeBase
 
     kb = KnowledgeBase(index_dir / "kb.sqlite")
     texts = encoder.entity_texts([e for _, e in kb.iter_entities()])
@@ -70,8 +70,8 @@ def _mean_tokens(encoder, index_dir: Path) -> float:
 
 
 def run_full64_case(dtype: str, count: int = 2000) -> dict:
-    from entqa_kit.config import EncoderConfig
-    from entqa_kit.encode import TextEncoder
+    from entqa_kit.core.config import EncoderConfig
+    from entqa_kit.models.encoder import TextEncoder
     from kb_adapters.base import BadRowLog, ReadOptions
     from kb_adapters.kilt import KiltAdapter
 

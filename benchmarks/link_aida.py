@@ -16,10 +16,10 @@ import resource
 import time
 from pathlib import Path
 
-from entqa_kit.datasets import load_documents
-from entqa_kit.linker import Linker
-from entqa_kit.model import read_model_config
-from entqa_kit.scoring import score_linking
+from entqa_kit.documents import load_documents
+from entqa_kit.evaluation.scoring import score_linking
+from entqa_kit.linking.linker import Linker
+from entqa_kit.models.model_dir import read_model_config
 
 AIDA = Path("../shared/data/aida/AIDA-YAGO2-dataset.tsv")
 

@@ -51,9 +51,9 @@ CONFIGS: dict[str, dict] = {
 
 
 def run_one(args: argparse.Namespace) -> dict:
-    from entqa_kit.datasets import load_documents
-    from entqa_kit.linker import Linker
-    from entqa_kit.scoring import score_linking
+    from entqa_kit.documents import load_documents
+    from entqa_kit.evaluation.scoring import score_linking
+    from entqa_kit.linking.linker import Linker
 
     settings = CONFIGS[args.one] | json.loads(args.extra)
     started = time.perf_counter()

@@ -55,7 +55,7 @@ def emit(row: dict, rows: list[dict]) -> None:
 
 
 def zero_shot(rows: list[dict]) -> None:
-    from entqa_kit.default_model import default_model_dir
+    from entqa_kit.models.default import default_model_dir
 
     if not (Path(DEFAULT_INDEX) / "manifest.json").is_file():
         cli("index", str(MEDIC), "--out", DEFAULT_INDEX)

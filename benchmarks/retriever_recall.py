@@ -21,10 +21,10 @@ import os
 import time
 from pathlib import Path
 
-from entqa_kit.evaluate_retriever import evaluate_retriever
-from entqa_kit.model import is_model_dir, read_model_config
-from entqa_kit.recipes import load_recipe
-from entqa_kit.train import ensure_base_index, train_retriever
+from entqa_kit.evaluation.retriever import evaluate_retriever
+from entqa_kit.models.model_dir import is_model_dir, read_model_config
+from entqa_kit.training.recipes import load_recipe
+from entqa_kit.training.retriever_stage import ensure_base_index, train_retriever
 
 AIDA = Path("../shared/data/aida/AIDA-YAGO2-dataset.tsv")
 NCBI_DEV = Path("../shared/data/ncbi-disease/NCBIdevelopset_corpus.txt")

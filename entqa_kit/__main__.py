@@ -1,3 +1,3 @@
-from .cli.main import app
+from entqa_kit.cli.main import app
 
 app(prog_name="entqa-kit")

@@ -20,14 +20,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from entqa_kit.datasets import load_documents
-from entqa_kit.default_model import default_model_dir
-from entqa_kit.errors import EntQAError
-from entqa_kit.html_report import render_html, write_html
-from entqa_kit.indexing import build_index
-from entqa_kit.linker import Linker
-from entqa_kit.model import entity_encoder_config
-from entqa_kit.scoring import score_linking
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.documents import load_documents
+from entqa_kit.evaluation.scoring import score_linking
+from entqa_kit.index.build import build_index
+from entqa_kit.io.html_report import render_html, write_html
+from entqa_kit.linking.linker import Linker
+from entqa_kit.models.default import default_model_dir
+from entqa_kit.models.model_dir import entity_encoder_config
 
 HERE = Path(__file__).parent
 KB_FILE = HERE / "kb" / "entities.jsonl"

@@ -1,5 +1,5 @@
 """KB adapters: stream entities from KILT, UMLS-style JSONL, CSV/TSV and native JSONL files."""
 
-from .base import BadRowLog, KBAdapter, ReadOptions, TableColumns
+from kb_adapters.base import BadRowLog, KBAdapter, ReadOptions, TableColumns
 
 __all__ = ["BadRowLog", "KBAdapter", "ReadOptions", "TableColumns"]

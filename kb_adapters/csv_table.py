@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from entqa_kit.errors import EntQAError
-from entqa_kit.records import Entity, SourceEntity
-
-from .base import BadRowLog, ReadOptions, TableColumns
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.records import Entity, SourceEntity
+from kb_adapters.base import BadRowLog, ReadOptions, TableColumns
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from entqa_kit.records import Entity, SourceEntity
-
-from .base import BadRowLog, ReadOptions
-from .jsonl_lines import FieldReader, read_json_entities
+from entqa_kit.core.records import Entity, SourceEntity
+from kb_adapters.base import BadRowLog, ReadOptions
+from kb_adapters.jsonl_lines import FieldReader, read_json_entities
 
 
 def _to_entity(fields: FieldReader) -> Entity:

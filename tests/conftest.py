@@ -47,8 +47,8 @@ def other_tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_encoder(tiny_model):
-    from entqa_kit.config import EncoderConfig
-    from entqa_kit.encode import TextEncoder
+    from entqa_kit.core.config import EncoderConfig
+    from entqa_kit.models.encoder import TextEncoder
 
     return TextEncoder.load(
         EncoderConfig(model=str(tiny_model), pooling="mean", normalize=True, dtype="float32")
@@ -57,7 +57,7 @@ def tiny_encoder(tiny_model):
 
 @pytest.fixture(scope="session")
 def tiny_index(tmp_path_factory, tiny_encoder) -> Path:
-    from entqa_kit.indexing import build_index
+    from entqa_kit.index.build import build_index
 
     out = tmp_path_factory.mktemp("tiny-index")
     build_index(FIXTURES / "kb_native.jsonl", out, encoder=tiny_encoder, quiet=True)
@@ -74,11 +74,10 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def toy_model(tmp_path_factory, tiny_model):
     """A tiny random retriever + reader trained on the toy KB: (model_dir, index_dir)."""
-    from entqa_kit.recipes import load_recipe
-    from entqa_kit.train import train_retriever
-    from entqa_kit.train_reader import train_reader
-
-    from .test_train import write_recipe
+    from entqa_kit.training.reader_stage import train_reader
+    from entqa_kit.training.recipes import load_recipe
+    from entqa_kit.training.retriever_stage import train_retriever
+    from tests.test_train import write_recipe
 
     tmp = tmp_path_factory.mktemp("toy-link")
     recipe_path = write_recipe(tmp, tiny_model, tmp / "index")

@@ -7,12 +7,11 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
-from entqa_kit.errors import EntQAError
-from entqa_kit.recipes import load_recipe
-from entqa_kit.train import train_retriever
-from entqa_kit.train_reader import train_reader
-
-from .test_train import write_recipe
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.training.reader_stage import train_reader
+from entqa_kit.training.recipes import load_recipe
+from entqa_kit.training.retriever_stage import train_retriever
+from tests.test_train import write_recipe
 
 runner = CliRunner()
 STILL = [

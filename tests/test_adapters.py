@@ -2,11 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from entqa_kit.errors import EntQAError
+from entqa_kit.core.errors import EntQAError
 from kb_adapters.base import BadRowLog, ReadOptions, TableColumns
 from kb_adapters.registry import ENTRY_POINT_GROUP, available_adapters, get_adapter
-
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 
 def read_all(path: Path, fmt: str | None = None, options: ReadOptions | None = None):
@@ -119,7 +118,7 @@ class _ToyAdapter:
 
 
 def test_entry_point_adapters_are_registered(monkeypatch):
-    import kb_adapters.registry as registry
+    import entqa_kit.kb.registry as registry
 
     class FakePoint:
         name = "toy"

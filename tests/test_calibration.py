@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from entqa_kit.calibration import best_point, threshold_curve
 from entqa_kit.cli.main import app
-from entqa_kit.datasets import load_documents
-from entqa_kit.linker import Linker
-from entqa_kit.model import read_model_config
-from entqa_kit.records import Document, LinkedDocument, LinkedSpan, Mention
-from entqa_kit.scoring import RankedOutcomes, ranked_outcomes
-
-from .conftest import FIXTURES
+from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan, Mention
+from entqa_kit.documents import load_documents
+from entqa_kit.evaluation.calibration import best_point, threshold_curve
+from entqa_kit.evaluation.scoring import RankedOutcomes, ranked_outcomes
+from entqa_kit.linking.linker import Linker
+from entqa_kit.models.model_dir import read_model_config
+from tests.conftest import FIXTURES
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from entqa_kit.errors import EntQAError
+from entqa_kit.core.errors import EntQAError
 from kb_adapters.base import BadRowLog, KBAdapter, ReadOptions
 from kb_adapters.registry import ENTRY_POINT_GROUP
 

@@ -4,8 +4,7 @@ import pytest
 
 from kb_adapters.base import BadRowLog, ReadOptions, TableColumns
 from kb_adapters.registry import get_adapter
-
-from .test_adapters import read_all as read
+from tests.test_adapters import read_all as read
 
 pytestmark = pytest.mark.data
 
@@ -41,9 +40,8 @@ def test_medic_ctd_tsv_through_the_table_adapter(shared_data):
 
 @pytest.fixture(scope="module")
 def wiki_store(tmp_path_factory):
-    from entqa_kit.kb import KnowledgeBase
-
-    from .conftest import SHARED_DATA
+    from entqa_kit.kb.store import KnowledgeBase
+    from tests.conftest import SHARED_DATA
 
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
@@ -58,7 +56,7 @@ def wiki_store(tmp_path_factory):
     [("train", 946, 23396, 18541), ("testa", 216, 5917, 4791), ("testb", 231, 5616, 4485)],
 )
 def test_aida_reader_matches_the_published_counts(shared_data, wiki_store, split, docs, mentions, linked):
-    from entqa_kit.datasets import load_documents
+    from entqa_kit.documents import load_documents
 
     result = load_documents(shared_data / "aida" / "AIDA-YAGO2-dataset.tsv", wiki_store, "aida", split)
     assert (len(result.documents), result.num_mentions, result.num_in_kb) == (docs, mentions, linked)
@@ -71,8 +69,8 @@ def test_aida_reader_matches_the_published_counts(shared_data, wiki_store, split
 
 
 def test_ncbi_test_ids_resolve_against_medic(shared_data, tmp_path):
-    from entqa_kit.datasets import load_documents
-    from entqa_kit.kb import KnowledgeBase
+    from entqa_kit.documents import load_documents
+    from entqa_kit.kb.store import KnowledgeBase
 
     path = shared_data / "medic" / "medic.umls.jsonl"
     bad = BadRowLog(False)

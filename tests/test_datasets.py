@@ -2,13 +2,12 @@ import json
 
 import pytest
 
-from entqa_kit.datasets import load_documents
-from entqa_kit.datasets.pubtator import normalize_ids
-from entqa_kit.errors import EntQAError
-from entqa_kit.index import DenseIndex
-from entqa_kit.indexing import build_index
-
-from .conftest import FIXTURES
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.documents import load_documents
+from entqa_kit.documents.pubtator import normalize_ids
+from entqa_kit.index.build import build_index
+from entqa_kit.index.dense import DenseIndex
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")

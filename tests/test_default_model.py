@@ -10,11 +10,10 @@ from safetensors import safe_open
 from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
-from entqa_kit.default_model import DEFAULT_MODEL_DIR, default_model_dir
-from entqa_kit.index import IndexManifest
-from entqa_kit.model import entity_encoder_config, read_model_config
-
-from .conftest import FIXTURES
+from entqa_kit.index.dense import IndexManifest
+from entqa_kit.models.default import DEFAULT_MODEL_DIR, default_model_dir
+from entqa_kit.models.model_dir import entity_encoder_config, read_model_config
+from tests.conftest import FIXTURES
 
 runner = CliRunner()
 ROOT = Path(__file__).parents[1]

@@ -2,7 +2,7 @@ import string
 
 import pytest
 
-from entqa_kit.errors import CATALOGUE, EntQAError
+from entqa_kit.core.errors import CATALOGUE, EntQAError
 
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))

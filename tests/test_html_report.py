@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from entqa_kit.html_report import render_html, write_html
-from entqa_kit.records import Document, Entity, LinkedDocument, LinkedSpan
+from entqa_kit.core.records import Document, Entity, LinkedDocument, LinkedSpan
+from entqa_kit.io.html_report import render_html, write_html
 
 TEXT = "Paris & <Tokyo> met in São Paulo."
 DOCUMENT = Document(id="d<1>", text=TEXT)

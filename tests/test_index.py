@@ -5,13 +5,12 @@ import pytest
 from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
-from entqa_kit.config import EncoderConfig, IndexConfig
-from entqa_kit.encode import TextEncoder
-from entqa_kit.errors import EntQAError
-from entqa_kit.index import DenseIndex, IndexManifest
-from entqa_kit.indexing import PROGRESS, build_index
-
-from .conftest import FIXTURES
+from entqa_kit.core.config import EncoderConfig, IndexConfig
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.index.build import PROGRESS, build_index
+from entqa_kit.index.dense import DenseIndex, IndexManifest
+from entqa_kit.models.encoder import TextEncoder
+from tests.conftest import FIXTURES
 
 KB = FIXTURES / "kb_native.jsonl"
 runner = CliRunner()
@@ -152,7 +151,7 @@ def test_auto_index_type_follows_kb_size(tmp_path, tiny_encoder):
 
 
 def test_exact_chunked_search_matches_brute_force(monkeypatch):
-    import entqa_kit.index as index_module
+    import entqa_kit.index.dense as index_module
 
     monkeypatch.setattr(index_module, "_SCAN_CHUNK", 7)  # many chunks, some smaller than k
     rng = np.random.default_rng(3)

@@ -2,11 +2,10 @@ import json
 
 import pytest
 
-from entqa_kit.kb import KnowledgeBase, normalize_title
+from entqa_kit.kb.store import KnowledgeBase, normalize_title
 from kb_adapters.base import BadRowLog, ReadOptions
 from kb_adapters.registry import get_adapter
-
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 
 def build(path, out):

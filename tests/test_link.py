@@ -6,14 +6,13 @@ import pytest
 from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
-from entqa_kit.datasets import load_documents
-from entqa_kit.linker import Linker
-from entqa_kit.recipes import load_recipe
-from entqa_kit.train import train_retriever
-from entqa_kit.train_reader import train_reader
-
-from .conftest import FIXTURES
-from .test_train import write_recipe
+from entqa_kit.documents import load_documents
+from entqa_kit.linking.linker import Linker
+from entqa_kit.training.reader_stage import train_reader
+from entqa_kit.training.recipes import load_recipe
+from entqa_kit.training.retriever_stage import train_retriever
+from tests.conftest import FIXTURES
+from tests.test_train import write_recipe
 
 runner = CliRunner()
 
@@ -170,7 +169,7 @@ def test_evaluate_linking_from_model_and_from_predictions(tmp_path, toy_model):
 def test_reader_training_resumes_after_the_last_finished_epoch(tmp_path, tiny_model):
     import shutil
 
-    from entqa_kit.model import read_model_config
+    from entqa_kit.models.model_dir import read_model_config
 
     recipe_path = write_recipe(tmp_path, tiny_model, tmp_path / "index", epochs=1)
     reader = [

@@ -2,12 +2,11 @@
 
 import pytest
 
-from entqa_kit.config import EncoderConfig
-from entqa_kit.encode import TextEncoder
-from entqa_kit.index import DenseIndex
-from entqa_kit.indexing import build_index
-
-from .conftest import FIXTURES
+from entqa_kit.core.config import EncoderConfig
+from entqa_kit.index.build import build_index
+from entqa_kit.index.dense import DenseIndex
+from entqa_kit.models.encoder import TextEncoder
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")

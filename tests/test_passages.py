@@ -2,9 +2,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entqa_kit.config import PassageConfig
-from entqa_kit.passages import make_passages, passage_input_ids, window_starts
-from entqa_kit.records import Document, Mention
+from entqa_kit.core.config import PassageConfig
+from entqa_kit.core.records import Document, Mention
+from entqa_kit.documents.passages import make_passages, passage_input_ids, window_starts
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from entqa_kit.reader import build_inputs, pair_ids, reader_loss
-from entqa_kit.records import Passage
+from entqa_kit.core.records import Passage
+from entqa_kit.reading.pair import build_inputs, pair_ids, reader_loss
 
 
 def test_reader_loss_matches_a_hand_computation():

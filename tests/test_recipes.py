@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from entqa_kit.config import Recipe
-from entqa_kit.recipes import apply_overrides, load_recipe
+from entqa_kit.core.config import Recipe
+from entqa_kit.training.recipes import apply_overrides, load_recipe
 
 RECIPES = sorted((Path(__file__).parents[1] / "recipes").glob("*.toml"))
 

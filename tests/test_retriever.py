@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from entqa_kit.retriever import mine_hard_negatives, multi_label_nce_loss, sample_candidates
+from entqa_kit.retrieval.retriever import mine_hard_negatives, multi_label_nce_loss, sample_candidates
 
 
 def test_nce_loss_matches_a_hand_computation():

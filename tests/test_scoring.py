@@ -1,7 +1,7 @@
 import pytest
 
-from entqa_kit.records import Document, LinkedDocument, LinkedSpan, Mention
-from entqa_kit.scoring import score_linking
+from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan, Mention
+from entqa_kit.evaluation.scoring import score_linking
 
 
 def span(start, end, entity):
@@ -51,7 +51,7 @@ def test_missing_prediction_documents_count_as_empty():
 
 
 def test_error_list_macro_f1_and_ed_accuracy():
-    from entqa_kit.scoring import LinkingError
+    from entqa_kit.evaluation.scoring import LinkingError
 
     text = "Paris is in France and Berlin too."
     gold = [

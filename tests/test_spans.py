@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from entqa_kit.spans import ScoredSpan, SpanCandidate, decode_spans, merge_spans, to_characters
+from entqa_kit.reading.spans import ScoredSpan, SpanCandidate, decode_spans, merge_spans, to_characters
 
 
 def logp(values):
@@ -62,7 +62,7 @@ def test_overlaps_resolved_by_score_or_kept_when_allowed():
 
 
 def test_batched_decoding_agrees_with_single_pair_decoding():
-    from entqa_kit.spans import decode_batch
+    from entqa_kit.reading.spans import decode_batch
 
     rng = np.random.default_rng(0)
     pairs, width = 6, 9

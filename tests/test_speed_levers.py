@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 
-from entqa_kit.datasets import load_documents
-from entqa_kit.errors import EntQAError
-from entqa_kit.linker import Linker
-from entqa_kit.records import Document
-
-from .conftest import FIXTURES
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.records import Document
+from entqa_kit.documents import load_documents
+from entqa_kit.linking.linker import Linker
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")

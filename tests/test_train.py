@@ -6,12 +6,11 @@ import pytest
 from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
-from entqa_kit.evaluate_retriever import evaluate_retriever
-from entqa_kit.model import read_model_config
-from entqa_kit.recipes import load_recipe
-from entqa_kit.train import train_retriever
-
-from .conftest import FIXTURES
+from entqa_kit.evaluation.retriever import evaluate_retriever
+from entqa_kit.models.model_dir import read_model_config
+from entqa_kit.training.recipes import load_recipe
+from entqa_kit.training.retriever_stage import train_retriever
+from tests.conftest import FIXTURES
 
 runner = CliRunner()
 
@@ -93,7 +92,7 @@ def test_two_tower_training_reindexes_the_kb(tmp_path, tiny_model):
         FIXTURES / "docs_toy.jsonl", result.index_dir, str(tmp_path / "model"), quiet=True
     )
     assert report.num_passages == 41
-    from entqa_kit.errors import EntQAError
+    from entqa_kit.core.errors import EntQAError
 
     with pytest.raises(EntQAError) as caught:
         evaluate_retriever(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
 
 
 @user_errors
@@ -30,12 +30,18 @@ def calibrate_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Link DATA once at a low floor, score every effective γ (paper, Appendix A), keep the best."""
-    from ..calibration import CalibrationRecord, best_point, plot_curve, summary_rows, threshold_curve
-    from ..errors import EntQAError
-    from ..evaluate_linking import labelled_predictions
-    from ..model import read_model_config, write_model_dir
-    from ..progress import stderr_console
-    from ..scoring import ranked_outcomes
+    from entqa_kit.core.config import CalibrationRecord
+    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.core.progress import stderr_console
+    from entqa_kit.evaluation.calibration import (
+        best_point,
+        plot_curve,
+        summary_rows,
+        threshold_curve,
+    )
+    from entqa_kit.evaluation.linking import labelled_predictions
+    from entqa_kit.evaluation.scoring import ranked_outcomes
+    from entqa_kit.models.model_dir import read_model_config, write_model_dir
 
     config = read_model_config(model)
     if config.reader is None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ..errors import EntQAError
+from entqa_kit.core.errors import EntQAError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

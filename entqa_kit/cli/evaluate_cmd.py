@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
 
 
 @user_errors
@@ -42,9 +42,9 @@ def evaluate_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Print InKB micro P/R/F1 (strong match, GERBIL A2KB) or, with --stage retriever, R@K."""
-    from ..default_model import model_or_default
-    from ..errors import EntQAError
-    from ..evaluate_retriever import evaluate_retriever
+    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.evaluation.retriever import evaluate_retriever
+    from entqa_kit.models.default import model_or_default
 
     model = model_or_default(model) if predictions is None else model
 
@@ -75,7 +75,7 @@ def evaluate_cli(
 
 
 def _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output) -> None:
-    from ..evaluate_linking import evaluate_linking
+    from entqa_kit.evaluation.linking import evaluate_linking
 
     evaluation = evaluate_linking(data, index, model, predictions, data_format, split, errors, quiet)
     if json_output:

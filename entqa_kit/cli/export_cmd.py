@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
 
 
 @user_errors
@@ -20,8 +20,8 @@ def export_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Copy MODEL to --out with its weights cast to --dtype (loading casts back to float32)."""
-    from ..export import export_model
-    from ..progress import stderr_console
+    from entqa_kit.core.progress import stderr_console
+    from entqa_kit.models.export import export_model
 
     result = export_model(model, out, dtype, overwrite)
     if json_output:

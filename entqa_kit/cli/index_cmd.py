@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
 
 TABLE = "Table columns (CSV/TSV)"
 
@@ -60,14 +60,13 @@ def index_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Encode every entity of KB_FILE and build a searchable index in --out (resumable)."""
-    from kb_adapters.base import ReadOptions, TableColumns
-
-    from ..config import EncoderConfig, IndexConfig, validated
-    from ..default_model import model_or_default
-    from ..errors import EntQAError
-    from ..indexing import SKIPPED_ROWS, build_index
-    from ..model import entity_encoder_config, is_model_dir
-    from ..progress import stderr_console
+    from entqa_kit.core.config import EncoderConfig, IndexConfig, validated
+    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.core.progress import stderr_console
+    from entqa_kit.index.build import SKIPPED_ROWS, build_index
+    from entqa_kit.io.read_options import ReadOptions, TableColumns
+    from entqa_kit.models.default import model_or_default
+    from entqa_kit.models.model_dir import entity_encoder_config, is_model_dir
 
     # Text settings change the vectors, so they belong to a plain encoder, not to a trained tower:
     # with none given, the default is the shipped model's entity tower (links with that model).

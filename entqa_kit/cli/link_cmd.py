@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
 
 SPEED = "Speed levers (defaults: the model's saved settings)"
 
@@ -58,12 +58,12 @@ def link_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Link every document; predictions are written as they come (a crash loses at most one document)."""
-    from ..default_model import model_or_default
-    from ..errors import EntQAError
-    from ..link_inputs import InputFailure, iter_inputs
-    from ..linker import Linker
-    from ..predictions import PredictionWriter, print_document_summary
-    from ..progress import progress_bar
+    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.core.progress import progress_bar
+    from entqa_kit.documents.link_inputs import InputFailure, iter_inputs
+    from entqa_kit.io.predictions import PredictionWriter, print_document_summary
+    from entqa_kit.linking.linker import Linker
+    from entqa_kit.models.default import model_or_default
 
     linker = Linker.from_pretrained(
         model_or_default(model),
@@ -96,7 +96,7 @@ def link_cli(
                 print_document_summary(item, linked)
             advance(1)
     if html is not None:
-        from ..html_report import render_html, write_html
+        from entqa_kit.io.html_report import render_html, write_html
 
         entity_ids = {m.entity for _, linked in pages for m in linked.mentions}
         entities = {e: linker.index.kb.by_id(e) for e in entity_ids}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from .. import __version__
-from .calibrate_cmd import calibrate_cli
-from .evaluate_cmd import evaluate_cli
-from .export_cmd import export_cli
-from .index_cmd import index_cli
-from .link_cmd import link_cli
-from .search_cmd import search_cli
-from .train_cmd import train_cli
+from entqa_kit import __version__
+from entqa_kit.cli.calibrate_cmd import calibrate_cli
+from entqa_kit.cli.evaluate_cmd import evaluate_cli
+from entqa_kit.cli.export_cmd import export_cli
+from entqa_kit.cli.index_cmd import index_cli
+from entqa_kit.cli.link_cmd import link_cli
+from entqa_kit.cli.search_cmd import search_cli
+from entqa_kit.cli.train_cmd import train_cli
 
 app = typer.Typer(
     name="entqa-kit",

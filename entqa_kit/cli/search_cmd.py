@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, print_json, user_errors
 
 
 @user_errors
@@ -18,7 +18,7 @@ def search_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Print the top-k entities for QUERY as a table (or JSON with --json)."""
-    from ..search import search_index
+    from entqa_kit.index.search import search_index
 
     hits = search_index(index_dir, [query], k)[0]
     if json_output:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
 
 
 @user_errors
@@ -23,11 +23,11 @@ def train_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Train RECIPE into --out: the retriever (best epoch by dev R@K), then the reader on its candidates."""
-    from ..errors import EntQAError
-    from ..progress import stderr_console
-    from ..recipes import load_recipe
-    from ..train import train_retriever
-    from ..train_reader import train_reader
+    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.core.progress import stderr_console
+    from entqa_kit.training.reader_stage import train_reader
+    from entqa_kit.training.recipes import load_recipe
+    from entqa_kit.training.retriever_stage import train_retriever
 
     if stage not in ("retriever", "reader", "all"):
         raise EntQAError("E041", what="--stage", expected="'retriever', 'reader' or 'all'", value=stage)

