@@ -51,7 +51,7 @@ def main() -> None:
     )
     for k in (int(x) for x in args.ks.split(",")):
         started = time.perf_counter()
-        linker = Linker.from_pretrained(args.model, args.index, top_k=k, threshold=args.threshold)
+        linker = Linker.from_pretrained(args.index, args.model, top_k=k, threshold=args.threshold)
         load_seconds = time.perf_counter() - started
         documents = load_documents(AIDA, linker.index.kb, "aida", args.split).documents[: args.docs]
         started = time.perf_counter()

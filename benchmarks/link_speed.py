@@ -57,7 +57,7 @@ def run_one(args: argparse.Namespace) -> dict:
 
     settings = CONFIGS[args.one] | json.loads(args.extra)
     started = time.perf_counter()
-    linker = Linker.from_pretrained(args.model, args.index, **settings)
+    linker = Linker.from_pretrained(args.index, args.model, **settings)
     load_seconds = time.perf_counter() - started
     documents = load_documents(AIDA, linker.index.kb, "aida", args.split).documents
     documents = documents[: args.docs] if args.docs else documents

@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from entqa_kit.core.display import literal
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.documents import load_documents
 from entqa_kit.evaluation.scoring import score_linking
@@ -53,9 +54,9 @@ def main() -> int:
         model = default_model_dir()
         result = cached_index(entity_encoder_config(str(model)))
         state = "cached" if result.reused else f"built in {result.seconds:.1f} s"
-        console.print(f"[bold]Index[/bold] {INDEX_DIR} ({result.count} entities, {state})")
+        console.print(f"[bold]Index[/bold] {literal(INDEX_DIR)} ({result.count} entities, {state})")
         started = time.perf_counter()
-        linker = Linker.from_pretrained(model, INDEX_DIR)
+        linker = Linker.from_pretrained(INDEX_DIR, model)
         console.print(f"[bold]Model[/bold] {model.name} loaded in {time.perf_counter() - started:.1f} s")
         documents = load_documents(DOCS, linker.index.kb, "txt").documents
         started = time.perf_counter()
@@ -77,9 +78,9 @@ def main() -> int:
         table.add_section()
         for i, mention in enumerate(result.mentions):
             table.add_row(
-                document.id if i == 0 else "",
-                mention.text,
-                f"{mention.title} [dim]({mention.entity})[/dim]",
+                literal(document.id) if i == 0 else "",
+                literal(mention.text),
+                f"{literal(mention.title)} [dim]({literal(mention.entity)})[/dim]",
                 f"{mention.score:.2f}",
             )
     console.print(table)
@@ -93,8 +94,9 @@ def main() -> int:
     entity_ids = {m.entity for result in linked for m in result.mentions}
     entities = {e: linker.index.kb.by_id(e) for e in entity_ids}
     subtitle = f"{len(documents)} documents linked against {KB_FILE.name} by the default model"
-    write_html(HTML, render_html(documents, linked, entities, "entqa-kit demo", subtitle))
-    console.print(f"[bold]HTML[/bold] {HTML} (hover a mention for its entity)")
+    page = render_html(documents, linked, entities, "entqa-kit demo", subtitle, linker.config.threshold)
+    write_html(HTML, page)
+    console.print(f"[bold]HTML[/bold] {literal(HTML)} (hover a mention for its entity)")
     return 0
 
 

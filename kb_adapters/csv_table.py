@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import open_binary, require_file
 from entqa_kit.core.records import Entity, SourceEntity
+from entqa_kit.io.jsonl import BOM
 from kb_adapters.base import BadRowLog, ReadOptions, TableColumns
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -28,22 +30,70 @@ def _delimiter(path: Path, columns: TableColumns) -> str:
 
 
 class _Lines:
-    """Decoded lines with their physical line numbers; bad bytes are reported."""
+    """Decoded lines with their physical line numbers; bad bytes are reported, a leading
+    byte-order mark is dropped. ``exhausted`` turns true when the reader asked for a line past the
+    end, which it does after a row only when a quoted field was still open at the end of the file."""
 
     def __init__(self, path: Path, bad: BadRowLog) -> None:
         self.path, self.bad = path, bad
         self.number = 0
+        self.exhausted = False
+        self.recent: list[tuple[int, str]] = []  # the lines of the row being read
 
     def __iter__(self) -> Iterator[str]:
-        with self.path.open("rb") as handle:
+        with open_binary(self.path) as handle:
             for raw in handle:
                 self.number += 1
+                if self.number == 1 and raw.startswith(BOM):
+                    raw = raw[len(BOM) :]
                 try:
-                    yield raw.decode("utf-8")
+                    line = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     self.bad.report(
                         EntQAError("E003", path=self.path, line=self.number, detail=f"byte {exc.start}")
                     )
+                    continue
+                self.recent.append((self.number, line))
+                yield line
+        self.exhausted = True
+
+    def row_lines(self) -> list[tuple[int, str]]:
+        """The numbered lines read since the last call (those of the row just parsed)."""
+        lines, self.recent = self.recent, []
+        return lines
+
+
+def _unclosed_quote(lines: list[tuple[int, str]], quote: str = '"') -> int | None:
+    """The line on which a quoted field that is still open after ``lines`` was opened, or None."""
+    inside, opened = False, None
+    for number, line in lines:
+        for char in line:
+            if char == quote:
+                inside = not inside
+                if inside:
+                    opened = number
+    return opened if inside else None
+
+
+_OTHER_DELIMITERS = {
+    ";": ("semicolon", "';'"),
+    "\t": ("tab", "tab"),
+    ",": ("comma", "','"),
+    "|": ("pipe", "'|'"),
+}
+
+
+def _hint_delimiter(path: Path, column: str, header: list[str]) -> None:
+    """E095 when the header was read as one column that holds another delimiter (``id;title``)."""
+    if len(header) != 1:
+        return
+    counts = {d: header[0].count(d) for d in _OTHER_DELIMITERS}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter]:
+        name, suggestion = _OTHER_DELIMITERS[delimiter]
+        raise EntQAError(
+            "E095", path=path, column=column, header=header[0], delimiter_name=name, suggestion=suggestion
+        )
 
 
 class _ColumnMap:
@@ -61,6 +111,7 @@ class _ColumnMap:
         if name in self.header:
             return self.header.index(name)
         if required:
+            _hint_delimiter(self.path, name, self.header)
             raise EntQAError(
                 "E013", path=self.path, column=name, header=", ".join(self.header), option=option
             )
@@ -84,8 +135,7 @@ class CsvTableAdapter:
         return False  # chosen by extension only
 
     def read(self, path: Path, options: ReadOptions, bad: BadRowLog) -> Iterator[SourceEntity]:
-        if not path.is_file():
-            raise EntQAError("E001", path=path)
+        require_file(path, "KB")
         columns = options.columns
         delimiter = _delimiter(path, columns)
         lines = _Lines(path, bad)
@@ -95,6 +145,11 @@ class CsvTableAdapter:
         colmap: _ColumnMap | None = None
         sep = columns.list_separator
         for row in rows:
+            row_lines = lines.row_lines()
+            if lines.exhausted and quoting != csv.QUOTE_NONE and len(row_lines) > 1:
+                opened = _unclosed_quote(row_lines)
+                if opened is not None:
+                    raise EntQAError("E071", path=path, line=opened, lines=row_lines[-1][0] - opened)
             if not any(cell.strip() for cell in row):
                 continue
             if colmap is None:

@@ -56,7 +56,7 @@ def read_json_entities(
     path: Path, bad: BadRowLog, to_entity: Callable[[FieldReader], Entity]
 ) -> Iterator[SourceEntity]:
     """Stream entities of a JSONL file through a per-format field mapping."""
-    for line, obj in iter_json_objects(path, bad):
+    for line, obj in iter_json_objects(path, bad, "KB"):
         try:
             entity = to_entity(FieldReader(path, line, obj))
         except EntQAError as error:

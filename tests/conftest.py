@@ -71,16 +71,89 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+class Interrupted(Exception):
+    """Raised by :func:`stop_after` to interrupt an index build."""
+
+
+def stop_after(shard_to_stop: int):
+    """An ``on_shard`` callback for build_index that interrupts the build after shard ``shard_to_stop``."""
+
+    def on_shard(shard: int) -> None:
+        if shard == shard_to_stop:
+            raise Interrupted
+
+    return on_shard
+
+
+def toy_recipe(tmp_path: Path, tiny_model: Path, index_dir: Path, **retriever) -> Path:
+    """A recipe TOML training ``tiny_model`` on the toy KB and documents; ``retriever`` overrides its
+    [retriever] settings."""
+    import json
+
+    settings = {
+        "epochs": 3,
+        "batch_size": 4,
+        "learning_rate": 3e-3,
+        "num_negatives": 10,
+        "hard_fraction": 0.2,
+        "recall_k": 1,
+        "score_scale": 20.0,
+        "freeze_entity_tower": True,
+    } | retriever
+    lines = [
+        'name = "toy"',
+        "[data]",
+        f'kb = "{FIXTURES / "kb_native.jsonl"}"',
+        f'index = "{index_dir}"',
+        f'train = "{FIXTURES / "docs_toy.jsonl"}"',
+        f'dev = "{FIXTURES / "docs_toy.jsonl"}"',
+        'format = "jsonl"',
+        "[encoder]",
+        f'model = "{tiny_model}"',
+        'pooling = "mean"',
+        "normalize = true",
+        'dtype = "float32"',
+        "[passages]",
+        "length = 16",
+        "stride = 8",
+        "[retriever]",
+        *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
+    ]
+    path = tmp_path / "toy.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def write_recipe():
+    """``write_recipe(tmp_path, tiny_model, index_dir, **retriever) -> recipe path`` (see toy_recipe)."""
+    return toy_recipe
+
+
+def read_kb_rows(path: Path, fmt: str | None = None, options=None):
+    """(adapter name, every row) of a KB file read through the adapter registry."""
+    from kb_adapters.base import BadRowLog, ReadOptions
+    from kb_adapters.registry import get_adapter
+
+    adapter = get_adapter(path, fmt)
+    return adapter.name, list(adapter.read(path, options or ReadOptions(), BadRowLog(False)))
+
+
+@pytest.fixture
+def read_kb():
+    """``read_kb(path, fmt=None, options=None) -> (adapter name, rows)`` (see read_kb_rows)."""
+    return read_kb_rows
+
+
 @pytest.fixture(scope="session")
 def toy_model(tmp_path_factory, tiny_model):
     """A tiny random retriever + reader trained on the toy KB: (model_dir, index_dir)."""
     from entqa_kit.training.reader_stage import train_reader
     from entqa_kit.training.recipes import load_recipe
     from entqa_kit.training.retriever_stage import train_retriever
-    from tests.test_train import write_recipe
 
     tmp = tmp_path_factory.mktemp("toy-link")
-    recipe_path = write_recipe(tmp, tiny_model, tmp / "index")
+    recipe_path = toy_recipe(tmp, tiny_model, tmp / "index")
     reader = [
         f"reader.model={tiny_model}",
         "reader.epochs=20",

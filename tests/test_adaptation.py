@@ -11,7 +11,6 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.training.reader_stage import train_reader
 from entqa_kit.training.recipes import load_recipe
 from entqa_kit.training.retriever_stage import train_retriever
-from tests.test_train import write_recipe
 
 runner = CliRunner()
 STILL = [
@@ -30,7 +29,7 @@ def close(a, b, tolerance=1e-4):
     return a.keys() == b.keys() and all((a[k] - b[k]).abs().max() <= tolerance for k in a)
 
 
-def test_init_from_starts_both_stages_from_the_trained_model(tmp_path, toy_model, tiny_model):
+def test_init_from_starts_both_stages_from_the_trained_model(tmp_path, toy_model, tiny_model, write_recipe):
     trained, index = toy_model
     recipe_path = write_recipe(tmp_path, tiny_model, index)
     reader = [f"reader.model={tiny_model}", "reader.train_k=3", "reader.dtype=float32"]
@@ -44,7 +43,9 @@ def test_init_from_starts_both_stages_from_the_trained_model(tmp_path, toy_model
     assert not close(tensors(trained / tower), tensors(tiny_model / "model.safetensors")), "sanity"
 
 
-def test_init_from_refuses_a_model_with_another_entity_tower(tmp_path, toy_model, other_tiny_model):
+def test_init_from_refuses_a_model_with_another_entity_tower(
+    tmp_path, toy_model, other_tiny_model, write_recipe
+):
     trained, _ = toy_model
     recipe_path = write_recipe(tmp_path, other_tiny_model, tmp_path / "index")
     with pytest.raises(EntQAError) as caught:
@@ -75,4 +76,8 @@ def test_export_to_fp16_halves_the_weights_and_links_the_same(tmp_path, toy_mode
         (m["start"], m["end"], m["entity"]) for m in original
     ]
     again = runner.invoke(app, ["export", str(model), "--out", str(out)])
-    assert again.exit_code == 1 and "[E036]" in again.output
+    assert again.exit_code == 1
+    assert again.output == (
+        f"error: [E094] {out}: already exists; choose a new --out directory or pass --overwrite "
+        "to replace it\n"
+    )

@@ -8,13 +8,8 @@ from kb_adapters.registry import ENTRY_POINT_GROUP, available_adapters, get_adap
 from tests.conftest import FIXTURES
 
 
-def read_all(path: Path, fmt: str | None = None, options: ReadOptions | None = None):
-    adapter = get_adapter(path, fmt)
-    return adapter.name, list(adapter.read(path, options or ReadOptions(), BadRowLog(False)))
-
-
-def test_native_jsonl():
-    name, rows = read_all(FIXTURES / "kb_native.jsonl")
+def test_native_jsonl(read_kb):
+    name, rows = read_kb(FIXTURES / "kb_native.jsonl")
     assert name == "jsonl"
     assert len(rows) == 20
     first = rows[0]
@@ -24,8 +19,8 @@ def test_native_jsonl():
     assert rows[18].entity.aliases == ("東京",)
 
 
-def test_kilt_drops_title_paragraph_and_joins_the_rest():
-    name, rows = read_all(FIXTURES / "kb_kilt.jsonl")
+def test_kilt_drops_title_paragraph_and_joins_the_rest(read_kb):
+    name, rows = read_kb(FIXTURES / "kb_kilt.jsonl")
     assert name == "kilt"
     assert rows[0].entity.id == "0"
     assert rows[0].entity.title == "Paris"
@@ -33,8 +28,8 @@ def test_kilt_drops_title_paragraph_and_joins_the_rest():
     assert rows[-1].entity.title == "Title Only" and rows[-1].entity.description == ""
 
 
-def test_umls_jsonl_keeps_alt_ids():
-    name, rows = read_all(FIXTURES / "kb_umls.jsonl")
+def test_umls_jsonl_keeps_alt_ids(read_kb):
+    name, rows = read_kb(FIXTURES / "kb_umls.jsonl")
     assert name == "umls"
     breast = rows[0].entity
     assert breast.id == "MESH:D001943" and breast.title == "Breast Neoplasms"
@@ -44,15 +39,15 @@ def test_umls_jsonl_keeps_alt_ids():
     assert rows[1].entity.alt_ids == ()
 
 
-def test_csv_with_conventional_columns():
-    name, rows = read_all(FIXTURES / "kb_table.csv")
+def test_csv_with_conventional_columns(read_kb):
+    name, rows = read_kb(FIXTURES / "kb_table.csv")
     assert name == "csv"
     assert [r.line for r in rows[:2]] == [2, 3]
     assert rows[0].entity.aliases == ("City of Light",)
     assert rows[2].entity.aliases == ()
 
 
-def test_tsv_with_header_in_comment_block_like_ctd_medic():
+def test_tsv_with_header_in_comment_block_like_ctd_medic(read_kb):
     columns = TableColumns(
         id="DiseaseID",
         title="DiseaseName",
@@ -60,7 +55,7 @@ def test_tsv_with_header_in_comment_block_like_ctd_medic():
         aliases="Synonyms",
         alt_ids="AltDiseaseIDs",
     )
-    name, rows = read_all(FIXTURES / "kb_ctd_style.tsv", options=ReadOptions(columns=columns))
+    name, rows = read_kb(FIXTURES / "kb_ctd_style.tsv", options=ReadOptions(columns=columns))
     assert name == "csv"
     assert [r.line for r in rows] == [6, 7]
     assert rows[0].entity.id == "MESH:D001943"
@@ -68,15 +63,15 @@ def test_tsv_with_header_in_comment_block_like_ctd_medic():
     assert rows[1].entity.aliases == ("Mucoviscidosis", '"CF"'), "TSV cells are taken literally"
 
 
-def test_csv_names_a_missing_column():
+def test_csv_names_a_missing_column(read_kb):
     with pytest.raises(EntQAError) as caught:
-        read_all(FIXTURES / "kb_table.csv", options=ReadOptions(columns=TableColumns(title="name")))
+        read_kb(FIXTURES / "kb_table.csv", options=ReadOptions(columns=TableColumns(title="name")))
     assert caught.value.code == "E013"
     assert "'name'" in str(caught.value) and "--title-col" in str(caught.value)
 
 
-def test_explicit_format_overrides_detection():
-    name, rows = read_all(FIXTURES / "kb_umls.jsonl", fmt="umls")
+def test_explicit_format_overrides_detection(read_kb):
+    name, rows = read_kb(FIXTURES / "kb_umls.jsonl", fmt="umls")
     assert name == "umls" and len(rows) == 3
 
 

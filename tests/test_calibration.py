@@ -61,13 +61,13 @@ def test_outcomes_ignore_out_of_kb_spans_and_count_a_gold_span_once():
 @pytest.mark.parametrize("quantile", [0.25, 0.5, 0.75])
 def test_linking_at_a_floor_then_filtering_equals_linking_at_the_threshold(toy_model, quantile):
     model, index = toy_model
-    low = Linker.from_pretrained(model, index, threshold=0.001)
+    low = Linker.from_pretrained(index, model, threshold=0.001)
     documents = load_documents(FIXTURES / "docs_toy.jsonl", low.index.kb).documents
     at_floor = low.link(documents)
     scores = sorted({m.score for d in at_floor for m in d.mentions})
     index_at = int(quantile * len(scores))
     threshold = (scores[index_at - 1] + scores[index_at]) / 2  # between two scores, as calibrate picks
-    direct = Linker.from_pretrained(model, index, threshold=threshold).link(documents)
+    direct = Linker.from_pretrained(index, model, threshold=threshold).link(documents)
     filtered = [[(m.start, m.end, m.entity) for m in d.mentions if m.score > threshold] for d in at_floor]
     assert filtered == [[(m.start, m.end, m.entity) for m in d.mentions] for d in direct]
     assert sum(map(len, filtered)) < sum(len(d.mentions) for d in at_floor), "the floor keeps more spans"
@@ -79,7 +79,7 @@ def test_calibrate_cli_writes_the_best_threshold_and_a_plot(tmp_path, toy_model)
     model, index = toy_model
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
-    before = read_model_config(copy).reader.threshold
+    before = read_model_config(copy).link.threshold
     data = str(FIXTURES / "docs_toy.jsonl")
     result = runner.invoke(
         app, ["calibrate", data, "--index", str(index), "--model", str(copy), "-q", "--json"]
@@ -87,7 +87,7 @@ def test_calibrate_cli_writes_the_best_threshold_and_a_plot(tmp_path, toy_model)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     saved = read_model_config(copy)
-    assert saved.reader.threshold == report["threshold"] and saved.calibration.f1 == report["f1"]
+    assert saved.link.threshold == report["threshold"] and saved.calibration.f1 == report["f1"]
     assert saved.calibration.previous_threshold == before
     assert report["f1"] == max(p["f1"] for p in report["curve"])
     assert (copy / "calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -32,8 +32,8 @@ def test_the_default_model_is_fp16_safetensors_within_100_mb():
 
 def test_the_default_model_is_calibrated_with_its_speed_settings():
     config = read_model_config(DEFAULT_MODEL_DIR)
-    assert config.calibration is not None and config.reader.threshold == config.calibration.threshold
-    assert (config.reader.test_k, config.reader.test_stride, config.reader.test_entity_tokens) == (8, 24, 32)
+    assert config.calibration is not None and config.link.threshold == config.calibration.threshold
+    assert (config.link.test_k, config.link.test_stride, config.link.test_entity_tokens) == (8, 24, 32)
     assert config.entity_encoder.model == "minilm", "a frozen base tower: any KB indexed with MiniLM links"
 
 

@@ -10,22 +10,10 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.index.build import PROGRESS, build_index
 from entqa_kit.index.dense import DenseIndex, IndexManifest
 from entqa_kit.models.encoder import TextEncoder
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, Interrupted, stop_after
 
 KB = FIXTURES / "kb_native.jsonl"
 runner = CliRunner()
-
-
-class Interrupted(Exception):
-    pass
-
-
-def stop_after(shard_to_stop):
-    def on_shard(shard):
-        if shard == shard_to_stop:
-            raise Interrupted
-
-    return on_shard
 
 
 def test_manifest_records_what_was_built(tiny_index, tiny_encoder):
@@ -60,7 +48,7 @@ def test_resume_after_interruption_matches_uninterrupted_build(tmp_path, tiny_en
     assert json.loads((resumed / PROGRESS).read_text())["shards_done"] == 2
     with pytest.raises(EntQAError) as caught:
         DenseIndex.load(resumed)
-    assert caught.value.code == "E030"
+    assert caught.value.code == "E032"  # half built: "rerun to resume", not "not an index"
 
     encoded_shards = []
     result = build_index(
@@ -84,7 +72,8 @@ def test_load_refuses_another_model_fingerprint(tiny_index):
     with pytest.raises(EntQAError) as caught:
         DenseIndex.load(tiny_index, model_fingerprint="0123456789abcdef")
     assert caught.value.code == "E031"
-    assert "different model" in str(caught.value) and "0123456789abcdef" in str(caught.value)
+    assert "different entity encoder: encoder weights or tokenizer (fingerprint " in str(caught.value)
+    assert "!= 0123456789abcdef)" in str(caught.value)
 
 
 def test_load_refuses_another_kb_fingerprint(tiny_index):
@@ -103,7 +92,10 @@ def test_search_refuses_an_index_whose_model_changed(tmp_path, tiny_model, other
     shutil.copy(other_tiny_model / "model.safetensors", model / "model.safetensors")
     result = runner.invoke(app, ["search", str(out), "paris"])
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: [E031] {out}: index was built with a different model")
+    assert result.output.startswith(
+        f"error: [E031] {out}: index was built with a different entity encoder: the encoder weights of "
+        f"{str(model)!r} changed since the build; rebuild the index for this model ('entqa-kit index "
+    )
 
 
 def test_unfinished_build_with_another_model_is_refused(tmp_path, tiny_encoder, other_tiny_model):
@@ -114,7 +106,12 @@ def test_unfinished_build_with_another_model_is_refused(tmp_path, tiny_encoder, 
     other = TextEncoder.load(EncoderConfig(model=str(other_tiny_model)))
     with pytest.raises(EntQAError) as caught:
         build_index(KB, out, index_config=config, encoder=other, quiet=True)
-    assert caught.value.code == "E033" and "different model" in str(caught.value)
+    assert str(caught.value) == (
+        f"[E033] {out}: an unfinished build here used different inputs: encoder weights "
+        f"({str(tiny_encoder.config.model)!r} in the index, {str(other_tiny_model)!r} now); "
+        "pooling 'mean' in the index, 'cls' now; normalize True in the index, False now; "
+        "use another --out directory or pass --overwrite"
+    )
     result = build_index(KB, out, index_config=config, encoder=other, quiet=True, overwrite=True)
     assert result.resumed_from == 0 and result.count == 20
 
@@ -177,6 +174,10 @@ def test_cli_index_and_search(tmp_path, tiny_model):
             str(out),
             "--model",
             str(tiny_model),
+            "--dtype",
+            "float32",
+            "--pooling",
+            "mean",
             "--json",
             "-q",
         ],
@@ -187,7 +188,14 @@ def test_cli_index_and_search(tmp_path, tiny_model):
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)
     assert len(hits) == 2 and set(hits[0]) == {"id", "title", "score"}
-    assert {h["id"] for h in hits} <= {"MESH:D001943", "MESH:D003550", "OMIM:114480"}
+    # the expected ranking, by brute force over the KB with a freshly loaded encoder (a random BERT's
+    # CLS vectors are all alike, so the index uses mean pooling: the three scores are ~0.7 apart)
+    encoder = TextEncoder.load(EncoderConfig(model=str(tiny_model), dtype="float32", pooling="mean"))
+    entities = list(DenseIndex.load(out).kb.by_rows([0, 1, 2]))
+    scores = encoder.encode_entities(entities) @ encoder.encode_queries(["breast cancer"])[0]
+    expected = [entities[i].id for i in np.argsort(-scores)[:2]]
+    assert [h["id"] for h in hits] == expected
+    assert [h["score"] for h in hits] == pytest.approx(sorted(scores, reverse=True)[:2], abs=1e-2)
     table = runner.invoke(app, ["search", str(out), "breast cancer", "-k", "3"])
     assert table.exit_code == 0 and "Breast Neoplasms" in table.stdout and "rank" in table.stdout
 

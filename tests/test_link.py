@@ -12,14 +12,13 @@ from entqa_kit.training.reader_stage import train_reader
 from entqa_kit.training.recipes import load_recipe
 from entqa_kit.training.retriever_stage import train_retriever
 from tests.conftest import FIXTURES
-from tests.test_train import write_recipe
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def linker(toy_model):
-    return Linker.from_pretrained(*toy_model)
+    return Linker.from_pretrained(toy_model[1], toy_model[0])
 
 
 def test_a_trained_toy_model_links_documents_end_to_end(linker):
@@ -37,16 +36,19 @@ def test_a_trained_toy_model_links_documents_end_to_end(linker):
     assert ("Paris Hilton", "Q5") in {(m.text, m.entity) for m in multi.mentions}
 
 
-def test_predicted_offsets_are_exact_on_unicode_text(linker):
+def test_predicted_offsets_are_exact_on_unicode_text(toy_model):
+    model, index = toy_model
+    low = Linker.from_pretrained(index_dir=index, model_dir=model, threshold=0.001)  # links plenty
     text = "Zürich und São Paulo: 東京 was discussed at length by the committee. Zürich again."
-    (linked,) = linker.link([text])
+    (linked,) = low.link([text])
+    assert any(m.start > text.index("東京") for m in linked.mentions), "spans after the multi-byte text"
     for mention in linked.mentions:
         assert text[mention.start : mention.end] == mention.text
         assert mention.text == mention.text.strip()
 
 
 def test_threshold_one_links_nothing(toy_model):
-    strict = Linker.from_pretrained(*toy_model, threshold=1.0)
+    strict = Linker.from_pretrained(toy_model[1], toy_model[0], threshold=1.0)
     assert strict.link(["Yesterday we read about Paris in the news."])[0].mentions == []
 
 
@@ -166,7 +168,7 @@ def test_evaluate_linking_from_model_and_from_predictions(tmp_path, toy_model):
     )
 
 
-def test_reader_training_resumes_after_the_last_finished_epoch(tmp_path, tiny_model):
+def test_reader_training_resumes_after_the_last_finished_epoch(tmp_path, tiny_model, write_recipe):
     import shutil
 
     from entqa_kit.models.model_dir import read_model_config
@@ -190,4 +192,4 @@ def test_reader_training_resumes_after_the_last_finished_epoch(tmp_path, tiny_mo
     history = read_model_config(tmp_path / "model").reader_training.history
     assert [h["epoch"] for h in history] == [1, 2] and history[0] == first[0]
     assert (tmp_path / "model" / "reader" / "heads.safetensors").is_file()
-    assert read_model_config(tmp_path / "model").reader.threshold == 0.05, "the threshold is saved for link"
+    assert read_model_config(tmp_path / "model").link.threshold == 0.05, "the threshold is saved for link"

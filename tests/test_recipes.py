@@ -17,8 +17,8 @@ def test_every_shipped_recipe_validates(path):
 def test_paper_recipe_matches_the_paper():
     recipe = load_recipe(Path(__file__).parents[1] / "recipes" / "paper-gpu.toml")
     assert (recipe.passages.length, recipe.passages.stride) == (32, 16)
-    assert (recipe.reader.train_k, recipe.reader.test_k, recipe.reader.top_p) == (64, 100, 3)
-    assert recipe.reader.threshold == 0.05 and recipe.retriever.hard_fraction == 0.1
+    assert (recipe.reader_train.train_k, recipe.link.test_k, recipe.link.top_p) == (64, 100, 3)
+    assert recipe.link.threshold == 0.05 and recipe.retriever.hard_fraction == 0.1
 
 
 def test_overrides_parse_values():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -18,15 +20,29 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or 
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
 
+SKIP_HINT = " or pass --skip-bad"
+
+
+def error_message(error: EntQAError, skip_bad_option: bool = False) -> str:
+    """``[Exxx] ...``; the hint "or pass --skip-bad" only for a command that has that option."""
+    return error.message if skip_bad_option else error.message.replace(SKIP_HINT, "")
+
+
+def error_line(error: EntQAError, skip_bad_option: bool = False) -> str:
+    """``error: [Exxx] ...`` (see :func:`error_message`)."""
+    return f"error: {error_message(error, skip_bad_option)}"
+
+
 def user_errors(func: F) -> F:
     """Turn an EntQAError into one ``error: [Exxx] ...`` line on stderr and exit code 1."""
+    skip_bad_option = "skip_bad" in inspect.signature(func).parameters
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except EntQAError as error:
-            typer.echo(f"error: {error.message}", err=True)
+            typer.echo(error_line(error, skip_bad_option), err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -34,3 +50,18 @@ def user_errors(func: F) -> F:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+
+
+def check_outputs(
+    files: dict[str, Path | None] | None = None, dirs: dict[str, Path | None] | None = None
+) -> None:
+    """Before any work: E073 when an output file option names a directory, E072 when an output
+    directory option (or a parent of either) names a file. Keys are the option names."""
+    from entqa_kit.core.paths import check_out_dir, check_out_file
+
+    for option, path in (files or {}).items():
+        if path is not None:
+            check_out_file(Path(path), option)
+    for option, path in (dirs or {}).items():
+        if path is not None:
+            check_out_dir(Path(path), option)

@@ -7,60 +7,92 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, check_outputs, print_json, user_errors
 
 
 @user_errors
 def evaluate_cli(
     data: Annotated[Path, typer.Argument(help="Labelled documents: AIDA tsv, PubTator, or document JSONL.")],
-    index: Annotated[Path, typer.Option("--index", help="Index directory of the KB.")],
+    index: Annotated[
+        Path,
+        typer.Option("--index", help="Index directory of the KB (with --predictions, a KB file also works)."),
+    ],
     model: Annotated[
         str | None,
         typer.Option(
             help="Model directory (default: the shipped aida-cpu model); for --stage retriever also any "
-            "encoder id/path (zero-shot)."
+            "encoder id/path (zero-shot), or 'minilm': the offline all-MiniLM-L6-v2 base encoder."
         ),
     ] = None,
     stage: Annotated[str, typer.Option(help="linking (F1) or retriever (recall).")] = "linking",
     predictions: Annotated[
-        Path | None, typer.Option(help="Score this predictions JSONL instead of linking with --model.")
+        Path | None,
+        typer.Option(
+            help="Score this predictions JSONL (or silver Document JSONL) instead of linking with --model."
+        ),
     ] = None,
     errors: Annotated[
         Path | None, typer.Option(help="Write false positives/negatives with context here.")
     ] = None,
     data_format: Annotated[str | None, typer.Option("--format", help="aida, pubtator or jsonl.")] = None,
     split: Annotated[str | None, typer.Option(help="AIDA split: train, testa or testb.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="K of R@K (besides 1, 10, 100).")] = 100,
-    batch_size: Annotated[int, typer.Option(help="Passages per encoder batch.")] = 64,
+    top_k: Annotated[
+        int | None,
+        typer.Option(
+            "--top-k",
+            "-k",
+            min=1,
+            help="Linking: candidates per passage (default: the model's). Retriever: K of R@K (default 100).",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Linking: (passage, candidate) pairs per reader batch. Retriever: passages per encoder "
+            "batch. Default 64.",
+        ),
+    ] = None,
     topic: Annotated[
         str | None,
         typer.Option(
-            help="Override the passage topic: none, first_token, first_sentence (default: the model's)."
+            help="--stage retriever: override the passage topic: none, first_token, first_sentence "
+            "(default: the model's)."
         ),
     ] = None,
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
     """Print InKB micro P/R/F1 (strong match, GERBIL A2KB) or, with --stage retriever, R@K."""
-    from entqa_kit.core.errors import EntQAError
-    from entqa_kit.evaluation.retriever import evaluate_retriever
-    from entqa_kit.models.default import model_or_default
+    check_outputs(files={"--errors": errors})
+    from entqa_kit.evaluation.evaluate_run import evaluate
 
-    model = model_or_default(model) if predictions is None else model
-
-    if stage == "linking":
-        _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output)
-        return
-    if stage != "retriever":
-        raise EntQAError("E041", what="--stage", expected="'linking' or 'retriever'", value=stage)
-    report = evaluate_retriever(data, index, model, data_format, split, top_k, batch_size, quiet, topic)
+    report = evaluate(
+        data,
+        index_dir=index,
+        stage=stage,
+        model_dir=model,
+        predictions=predictions,
+        errors=errors,
+        data_format=data_format,
+        split=split,
+        top_k=top_k,
+        batch_size=batch_size,
+        topic=topic,
+        quiet=quiet,
+    )
     if json_output:
         print_json(report.as_json())
+        return
+    if stage == "linking":
+        _print_linking(data, split, report)
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Retriever recall on {data.name}{f' ({split})' if split else ''}")
+    from entqa_kit.core.display import literal
+
+    table = Table(title=literal(f"Retriever recall on {data.name}{f' ({split})' if split else ''}"))
     table.add_column("level")
     for k in report.recall_at:
         table.add_column(f"R@{k}", justify="right")
@@ -74,19 +106,15 @@ def evaluate_cli(
     Console().print(table)
 
 
-def _linking(data, index, model, predictions, data_format, split, errors, quiet, json_output) -> None:
-    from entqa_kit.evaluation.linking import evaluate_linking
-
-    evaluation = evaluate_linking(data, index, model, predictions, data_format, split, errors, quiet)
-    if json_output:
-        print_json(evaluation.as_json())
-        return
+def _print_linking(data, split, evaluation) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from entqa_kit.core.display import literal
+
     scores = evaluation.scores
     recall = evaluation.recall.recall_at if evaluation.recall else {}
-    table = Table(title=f"InKB linking on {data.name}{f' ({split})' if split else ''}, strong match")
+    table = Table(title=literal(f"InKB linking on {data.name}{f' ({split})' if split else ''}, strong match"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("what it counts", style="dim")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, check_outputs, print_json, user_errors
 
 
 @user_errors
@@ -20,6 +20,8 @@ def export_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Copy MODEL to --out with its weights cast to --dtype (loading casts back to float32)."""
+    check_outputs(dirs={"--out": out})
+    from entqa_kit.core.display import literal
     from entqa_kit.core.progress import stderr_console
     from entqa_kit.models.export import export_model
 
@@ -27,4 +29,6 @@ def export_cli(
     if json_output:
         print_json({"out": str(result.out), "files": result.files, "bytes": result.bytes})
     elif not quiet:
-        stderr_console.print(f"Exported {result.files} files, {result.bytes / 1e6:.1f} MB, to {result.out}.")
+        stderr_console.print(
+            f"Exported {result.files} files, {result.bytes / 1e6:.1f} MB, to {literal(result.out)}."
+        )

@@ -25,16 +25,17 @@ def index_cli(
         str | None,
         typer.Option(
             help="Entity encoder: an entqa-kit model directory (its entity tower; default: the shipped "
-            "model's), or any HF id or path."
+            "model's), any HF id or path, or 'minilm': the offline all-MiniLM-L6-v2 base encoder "
+            "(the shipped model's frozen entity tower)."
         ),
     ] = None,
     index_type: Annotated[
         str, typer.Option(help="auto (flat up to 250k entities, else ivfpq), flat, hnsw or ivfpq.")
     ] = "auto",
-    batch_size: Annotated[int, typer.Option(help="Entities per encoder batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Entities per encoder batch.")] = 64,
     pooling: Annotated[str | None, typer.Option(help="cls or mean (default: what the model says).")] = None,
     max_entity_tokens: Annotated[
-        int | None, typer.Option(help="Truncate entity text to this many tokens (default 64).")
+        int | None, typer.Option(min=1, help="Truncate entity text to this many tokens (default 64).")
     ] = None,
     include_aliases: Annotated[
         bool | None, typer.Option(help="Add up to 3 aliases after the title (default: off).")
@@ -46,54 +47,59 @@ def index_cli(
         bool, typer.Option(help="Skip bad rows, count them, list them in a sidecar.")
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an index of other inputs in --out.")] = False,
-    id_col: Annotated[str, typer.Option(rich_help_panel=TABLE)] = "id",
-    title_col: Annotated[str, typer.Option(rich_help_panel=TABLE)] = "title",
-    description_col: Annotated[str | None, typer.Option(rich_help_panel=TABLE)] = None,
-    aliases_col: Annotated[str | None, typer.Option(rich_help_panel=TABLE)] = None,
-    types_col: Annotated[str | None, typer.Option(rich_help_panel=TABLE)] = None,
-    alt_ids_col: Annotated[str | None, typer.Option(rich_help_panel=TABLE)] = None,
+    id_col: Annotated[
+        str, typer.Option(help="Header of the column with the entity ids.", rich_help_panel=TABLE)
+    ] = "id",
+    title_col: Annotated[
+        str, typer.Option(help="Header of the column with the entity titles.", rich_help_panel=TABLE)
+    ] = "title",
+    description_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Column with descriptions (default: 'description' if present).", rich_help_panel=TABLE
+        ),
+    ] = None,
+    aliases_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Column with aliases, split on --list-sep (default: 'aliases' if present).",
+            rich_help_panel=TABLE,
+        ),
+    ] = None,
+    types_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Column with types, split on --list-sep (default: 'types' if present).",
+            rich_help_panel=TABLE,
+        ),
+    ] = None,
+    alt_ids_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Column with alternative ids, split on --list-sep (default: 'alt_ids' if present).",
+            rich_help_panel=TABLE,
+        ),
+    ] = None,
     list_sep: Annotated[str, typer.Option(help="Separator inside list cells.", rich_help_panel=TABLE)] = "|",
     delimiter: Annotated[
-        str | None, typer.Option(help="Default: tab for .tsv, else comma.", rich_help_panel=TABLE)
+        str | None,
+        typer.Option(
+            help="Column delimiter, e.g. ';' or tab (default: tab for .tsv, else comma).",
+            rich_help_panel=TABLE,
+        ),
     ] = None,
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
     """Encode every entity of KB_FILE and build a searchable index in --out (resumable)."""
-    from entqa_kit.core.config import EncoderConfig, IndexConfig, validated
-    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.core.config import IndexConfig, validated
+    from entqa_kit.core.display import literal
     from entqa_kit.core.progress import stderr_console
     from entqa_kit.index.build import SKIPPED_ROWS, build_index
+    from entqa_kit.index.settings import resolve_entity_encoder
     from entqa_kit.io.read_options import ReadOptions, TableColumns
-    from entqa_kit.models.default import model_or_default
-    from entqa_kit.models.model_dir import entity_encoder_config, is_model_dir
 
-    # Text settings change the vectors, so they belong to a plain encoder, not to a trained tower:
-    # with none given, the default is the shipped model's entity tower (links with that model).
-    fixed = {
-        "--pooling": pooling,
-        "--max-entity-tokens": max_entity_tokens,
-        "--include-aliases": include_aliases,
-    }
-    given = [name for name, value in fixed.items() if value is not None]
-    if model is None:
-        default = model_or_default(None)
-        model = entity_encoder_config(default).model if given else default
-    if is_model_dir(model):
-        if given:
-            detail = f"{', '.join(given)} cannot change the entity tower of model {model}; drop them"
-            raise EntQAError("E040", detail=detail)
-        encoder_config = entity_encoder_config(model)
-        encoder_config = encoder_config.model_copy(update={"dtype": dtype or encoder_config.dtype})
-    else:
-        encoder_config = validated(
-            EncoderConfig,
-            model=model,
-            pooling=pooling,
-            max_entity_tokens=max_entity_tokens,
-            include_aliases=include_aliases,
-            dtype=dtype,
-        )
+    encoder_config = resolve_entity_encoder(model, pooling, max_entity_tokens, include_aliases, dtype)
     index_config = validated(IndexConfig, index_type=index_type, batch_size=batch_size)
     columns = TableColumns(
         id=id_col,
@@ -116,32 +122,24 @@ def index_cli(
         quiet=quiet,
     )
     if json_output:
-        print_json(
-            {
-                "index": str(result.directory),
-                "count": result.count,
-                "dim": result.dim,
-                "skipped_rows": result.skipped_rows,
-                "encoded": result.encoded,
-                "resumed_from": result.resumed_from,
-                "seconds": round(result.seconds, 2),
-                "entities_per_second": round(result.entities_per_second, 1),
-                "reused": result.reused,
-                "index_type": result.index_type,
-            }
-        )
+        print_json(result.as_json())
     if quiet:
         return
     if result.reused:
-        stderr_console.print(f"{out} is already up to date ({result.count:,} entities); nothing to do.")
+        stderr_console.print(
+            f"{literal(out)} is already up to date ({result.count:,} entities); nothing to do."
+        )
     else:
         resumed = f", resumed at {result.resumed_from:,}" if result.resumed_from else ""
+        entities = f"{result.count:,} entit{'y' if result.count == 1 else 'ies'}"
         stderr_console.print(
-            f"Indexed {result.count:,} entities (dim {result.dim}, {result.index_type}) into {out} in "
-            f"{result.seconds:.1f} s ({result.entities_per_second:,.0f} entities/s{resumed})."
+            f"Indexed {entities} (dim {result.dim}, {result.index_type}) into {literal(out)} in "
+            f"{result.seconds:.1f} s (encoding {result.encode_seconds:.1f} s, "
+            f"{result.entities_per_second:,.0f} entities/s{resumed}).",
+            soft_wrap=True,
         )
     if result.skipped_rows:
         stderr_console.print(
             f"[yellow]Skipped {result.skipped_rows:,} bad rows; their lines are in "
-            f"{out / SKIPPED_ROWS}.[/yellow]"
+            f"{literal(out / SKIPPED_ROWS)}.[/yellow]"
         )

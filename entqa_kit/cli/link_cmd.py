@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import (
+    JsonOutput,
+    Quiet,
+    check_outputs,
+    error_line,
+    error_message,
+    print_json,
+    user_errors,
+)
 
 SPEED = "Speed levers (defaults: the model's saved settings)"
 
@@ -23,10 +31,10 @@ def link_cli(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Predictions JSONL to write.")] = None,
     threshold: Annotated[
-        float | None, typer.Option(help="γ: keep spans with p_rerank × p_span above it.")
+        float | None, typer.Option(min=0.0, max=1.0, help="γ: keep spans with p_rerank × p_span above it.")
     ] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Candidates per passage.")] = None,
-    batch_size: Annotated[int, typer.Option(help="(passage, candidate) pairs per reader batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="(passage, candidate) pairs per reader batch.")] = 64,
     stride: Annotated[
         int | None,
         typer.Option(
@@ -50,7 +58,7 @@ def link_cli(
     allow_overlaps: Annotated[
         bool, typer.Option(help="Keep overlapping spans of different entities.")
     ] = False,
-    max_chars: Annotated[int, typer.Option(help="Skip documents longer than this.")] = 1_000_000,
+    max_chars: Annotated[int, typer.Option(min=1, help="Skip documents longer than this.")] = 1_000_000,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the mentions highlighted.")
     ] = None,
@@ -58,16 +66,30 @@ def link_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Link every document; predictions are written as they come (a crash loses at most one document)."""
+    check_outputs(files={"--out": out, "--html": html})
     from entqa_kit.core.errors import EntQAError
-    from entqa_kit.core.progress import progress_bar
-    from entqa_kit.documents.link_inputs import InputFailure, iter_inputs
-    from entqa_kit.io.predictions import PredictionWriter, print_document_summary
-    from entqa_kit.linking.linker import Linker
-    from entqa_kit.models.default import model_or_default
+    from entqa_kit.io.predictions import print_document_summary
+    from entqa_kit.linking.run import link_inputs
 
-    linker = Linker.from_pretrained(
-        model_or_default(model),
-        index,
+    def show(document, linked) -> None:
+        if out is not None:
+            return  # the predictions go to --out; a summary follows
+        if json_output:
+            print_json(linked.model_dump())
+        else:
+            print_document_summary(document, linked)
+
+    result = link_inputs(
+        inputs,
+        index_dir=index,
+        model_dir=model,
+        out=out,
+        html=html,
+        max_chars=max_chars,
+        batch_size=batch_size,
+        quiet=quiet,
+        on_document=show,
+        on_failure=lambda error: typer.echo(error_line(error), err=True),
         threshold=threshold,
         top_k=top_k,
         allow_overlaps=allow_overlaps,
@@ -76,31 +98,29 @@ def link_cli(
         test_entity_tokens=entity_tokens,
         quantize=quantize,
     )
-    failed = total = 0
-    pages = []
-    with PredictionWriter(out) as writer, progress_bar("Linking documents", None, quiet) as advance:
-        for item in iter_inputs(inputs, max_chars):
-            total += 1
-            if isinstance(item, InputFailure):
-                failed += 1
-                typer.echo(f"error: {item.error.message}", err=True)
-                advance(1)
-                continue
-            linked = linker.link_document(item, batch_size)
-            writer.write(linked)
-            if html is not None:
-                pages.append((item, linked))
-            if json_output:
-                print_json(linked.model_dump())
-            elif out is None:
-                print_document_summary(item, linked)
-            advance(1)
-    if html is not None:
-        from entqa_kit.io.html_report import render_html, write_html
+    if out is not None and json_output:
+        print_json(result.as_json() | {"failures": [error_message(f) for f in result.failures]})
+    elif (out is not None or html is not None) and not quiet:
+        _print_summary(result)
+    if result.failures:
+        raise EntQAError("E060", failed=len(result.failures), total=result.total)
 
-        entity_ids = {m.entity for _, linked in pages for m in linked.mentions}
-        entities = {e: linker.index.kb.by_id(e) for e in entity_ids}
-        documents, results = [d for d, _ in pages], [r for _, r in pages]
-        write_html(html, render_html(documents, results, entities, subtitle=f"index: {index}"))
-    if failed:
-        raise EntQAError("E060", failed=failed, total=total)
+
+def _print_summary(result) -> None:
+    """One line on stderr: what was linked and which files were written."""
+    from entqa_kit.core.display import literal
+    from entqa_kit.core.progress import stderr_console
+
+    documents = f"{result.documents:,} document{'' if result.documents == 1 else 's'}"
+    mentions = f"{result.mentions:,} mention{'' if result.mentions == 1 else 's'}"
+    written = [
+        f"predictions {result.out}" if result.out else "",
+        f"HTML {result.html}" if result.html else "",
+    ]
+    failed = f" ({len(result.failures):,} failed)" if result.failures else ""
+    stderr_console.print(
+        literal(f"Linked {documents}, {mentions}{failed} in {result.seconds:.1f} s; wrote ")
+        + literal(", ".join(w for w in written if w)),
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -11,6 +11,8 @@ from entqa_kit.cli.export_cmd import export_cli
 from entqa_kit.cli.index_cmd import index_cli
 from entqa_kit.cli.link_cmd import link_cli
 from entqa_kit.cli.search_cmd import search_cli
+from entqa_kit.cli.serve_cmd import serve_cli
+from entqa_kit.cli.silver_cmd import silver_cli
 from entqa_kit.cli.train_cmd import train_cli
 
 app = typer.Typer(
@@ -22,11 +24,13 @@ app = typer.Typer(
 )
 app.command("index")(index_cli)
 app.command("search")(search_cli)
+app.command("serve")(serve_cli)
 app.command("train")(train_cli)
 app.command("link")(link_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("calibrate")(calibrate_cli)
 app.command("export")(export_cli)
+app.command("silver")(silver_cli)
 
 
 def _version(value: bool) -> None:

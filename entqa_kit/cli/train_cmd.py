@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import JsonOutput, Quiet, check_outputs, print_json, user_errors
 
 
 @user_errors
@@ -23,39 +23,27 @@ def train_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Train RECIPE into --out: the retriever (best epoch by dev R@K), then the reader on its candidates."""
-    from entqa_kit.core.errors import EntQAError
+    check_outputs(dirs={"--out": out})
+    from entqa_kit.core.display import literal
     from entqa_kit.core.progress import stderr_console
-    from entqa_kit.training.reader_stage import train_reader
-    from entqa_kit.training.recipes import load_recipe
-    from entqa_kit.training.retriever_stage import train_retriever
+    from entqa_kit.training.run import train
 
-    if stage not in ("retriever", "reader", "all"):
-        raise EntQAError("E041", what="--stage", expected="'retriever', 'reader' or 'all'", value=stage)
-    loaded = load_recipe(recipe, overrides)
-    summary: dict = {"model": str(out), "stage": stage}
-    if stage in ("retriever", "all"):
-        result = train_retriever(loaded, out, resume=resume, quiet=quiet)
-        summary |= {
-            "best_epoch": result.best_epoch,
-            "retriever_seconds": round(result.seconds, 1),
-            "index": str(result.index_dir),
-            "reindexed": result.reindexed,
-            "dev": result.dev_recall.as_json() if result.dev_recall else None,
-        }
-        if not quiet:
-            stderr_console.print(
-                f"Retriever trained in {result.seconds / 60:.1f} min; best epoch {result.best_epoch}."
-            )
-            if result.reindexed:
-                stderr_console.print(
-                    f"The entity tower changed, so the KB was re-indexed into {result.index_dir}."
-                )
-    if stage in ("reader", "all"):
-        reader = train_reader(loaded, out, resume=resume, quiet=quiet)
-        summary |= {"reader_seconds": round(reader.seconds, 1), "reader_loss": round(reader.final_loss, 4)}
-        if not quiet:
-            stderr_console.print(
-                f"Reader trained in {reader.seconds / 60:.1f} min (final loss {reader.final_loss:.3f})."
-            )
+    result = train(recipe, out, stage=stage, resume=resume, overrides=overrides or (), quiet=quiet)
     if json_output:
-        print_json(summary)
+        print_json(result.as_json())
+    if quiet:
+        return
+    if result.retriever is not None:
+        retriever = result.retriever
+        stderr_console.print(
+            f"Retriever trained in {retriever.seconds / 60:.1f} min; best epoch {retriever.best_epoch}."
+        )
+        if retriever.reindexed:
+            stderr_console.print(
+                f"The entity tower changed, so the KB was re-indexed into {literal(retriever.index_dir)}."
+            )
+    if result.reader is not None:
+        reader = result.reader
+        stderr_console.print(
+            f"Reader trained in {reader.seconds / 60:.1f} min (final loss {reader.final_loss:.3f})."
+        )

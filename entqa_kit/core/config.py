@@ -114,29 +114,59 @@ class RetrieverConfig(_Config):
 
 
 class ReaderConfig(_Config):
-    """The cross-encoder reader and its inference (paper sections 2.2 and 2.3)."""
+    """What the reader *is*: its kind, base model and what it reads of each candidate."""
 
+    kind: Literal["pair", "joint"] = Field(
+        default="pair",
+        description="pair: EntQA's cross-encoder, one pass per (passage, candidate); "
+        "joint: one pass per passage with all its candidates (ReLiK's design)",
+    )
     model: str = DEFAULT_MODEL
     max_entity_tokens: int = Field(
-        default=64, ge=4, le=480, description="entity text truncation in the reader"
+        default=64, ge=4, le=480, description="pair: entity text (title [SEP] description) wordpieces"
     )
+    candidate_title_tokens: int = Field(default=16, ge=1, le=64, description="joint: title wordpieces")
+    candidate_description_tokens: int = Field(
+        default=8, ge=0, le=128, description="joint: description wordpieces after the title"
+    )
+    max_candidates: int = Field(default=100, ge=1, le=900, description="joint: candidate markers available")
+
+
+class ReaderTrainConfig(_Config):
+    """How the reader is trained."""
+
     train_k: int = Field(
         default=4, ge=1, description="candidates per passage in training (gold always included)"
     )
+    epochs: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=4, ge=1, description="passages per step")
+    learning_rate: float = Field(default=5e-5, gt=0)
+    head_learning_rate: float | None = Field(
+        default=None, gt=0, description="new heads (None: learning_rate)"
+    )
+    warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
+    max_train_passages: int | None = Field(default=None, ge=1)
+    gold_drop: float = Field(
+        default=0.1, ge=0, lt=1, description="joint: chance a gold candidate is left out (so none is learnt)"
+    )
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    seed: int = 0
+
+
+class LinkConfig(_Config):
+    """How a trained model links (paper section 2.3, plus measured speed levers)."""
+
     test_k: int = Field(default=100, ge=1, description="candidates per passage at inference")
-    top_p: int = Field(default=3, ge=1, description="spans kept per candidate")
+    top_p: int = Field(default=3, ge=1, description="pair: spans kept per candidate")
     max_span_tokens: int = Field(default=10, ge=1)
     threshold: float = Field(
         default=0.05, ge=0, le=1, description="keep spans with p_rerank * p_span > threshold"
     )
-    epochs: int = Field(default=2, ge=1)
-    batch_size: int = Field(default=4, ge=1, description="passages per step (each with train_k pairs)")
-    learning_rate: float = Field(default=5e-5, gt=0)
-    warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
-    max_train_passages: int | None = Field(default=None, ge=1)
+    min_start_probability: float = Field(
+        default=0.01, ge=0, le=1, description="joint: starts read further (below any useful threshold)"
+    )
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    seed: int = 0
-    # Inference speed levers. Each changes what the reader sees, so each is explicit and measured
+    # Speed levers. Each changes what the reader sees, so each is explicit and measured
     # (benchmarks/link_speed.py); None keeps the paper's behaviour.
     test_stride: int | None = Field(
         default=None,
@@ -154,11 +184,41 @@ class ReaderConfig(_Config):
         default=None,
         ge=4,
         le=480,
-        description="entity wordpieces read when linking (None: max_entity_tokens)",
+        description="pair: entity wordpieces read when linking (None: max_entity_tokens)",
     )
     quantize: Literal["none", "int8"] = Field(
         default="none", description="int8: dynamic int8 Linear layers in the reader when linking on CPU"
     )
+    allow_overlaps: bool = False
+
+
+READER_SECTIONS: dict[str, type[_Config]] = {
+    "reader": ReaderConfig,
+    "reader_train": ReaderTrainConfig,
+    "link": LinkConfig,
+}
+
+
+def split_legacy_reader(values: object) -> object:
+    """Move keys of an old flat ``reader`` section into ``reader_train`` and ``link`` (old files load)."""
+    if not isinstance(values, dict) or not isinstance(values.get("reader"), dict):
+        return values
+    reader = dict(values["reader"])
+    moved = {name: dict(values.get(name) or {}) for name in ("reader_train", "link")}
+    for key in list(reader):
+        if key in ReaderConfig.model_fields:
+            continue
+        for name in ("link", "reader_train"):  # dtype: the link section's (inference) setting wins
+            if key in READER_SECTIONS[name].model_fields:
+                moved[name].setdefault(key, reader[key])
+        if key in ReaderTrainConfig.model_fields or key in LinkConfig.model_fields:
+            del reader[key]
+    out = dict(values)
+    out["reader"] = reader
+    for name, section in moved.items():
+        if section:
+            out[name] = section
+    return out
 
 
 class DataConfig(_Config):
@@ -187,12 +247,19 @@ class Recipe(_Config):
     passages: PassageConfig = Field(default_factory=PassageConfig)
     retriever: RetrieverConfig = Field(default_factory=RetrieverConfig)
     reader: ReaderConfig = Field(default_factory=ReaderConfig)
+    reader_train: ReaderTrainConfig = Field(default_factory=ReaderTrainConfig)
+    link: LinkConfig = Field(default_factory=LinkConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
     init_from: str | None = Field(
         default=None,
         description="a trained model directory to adapt: its passage tower and reader are the starting "
         "point (domain adaptation); its entity tower must be the frozen base of [encoder]",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_legacy_reader(cls, values: object) -> object:
+        return split_legacy_reader(values)
 
 
 class CalibrationRecord(BaseModel):

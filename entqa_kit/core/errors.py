@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from entqa_kit.core.display import visible
+
 CATALOGUE: dict[str, str] = {
     # input files
     "E001": "{path}: file not found; check the path",
@@ -44,15 +46,16 @@ CATALOGUE: dict[str, str] = {
     "reinstall entqa-kit or pass --model",
     # index
     "E030": "{path}: not an index directory (no manifest.json); build one with 'entqa-kit index'",
-    "E031": "{path}: index was built with a different {what} ({stored} != {given}); "
-    "rebuild the index with 'entqa-kit index' or use the matching {what}",
+    "E031": "{path}: index was built with a different {what}: {detail}; {todo}",
     "E032": "{path}: the index build is incomplete ({done}/{total} entities encoded); "
     "rerun the same 'entqa-kit index' command to resume",
-    "E033": "{path}: an unfinished build here used a different {what} ({stored} != {given}); "
+    "E033": "{path}: an unfinished build here used different inputs: {detail}; "
     "use another --out directory or pass --overwrite",
     "E034": "unknown index type {index_type!r}; use one of: {known}",
-    "E035": "{path}: index files are damaged ({detail}); rebuild the index",
-    "E036": "{path}: already holds a complete index for other inputs; pass --overwrite to replace it",
+    "E035": "{path}: index files are damaged ({detail}); rebuild the index with "
+    "'entqa-kit index KB_FILE --out {path} --overwrite'",
+    "E036": "{path}: already holds a complete index of other inputs ({detail}); "
+    "pass --overwrite to replace it or use another --out directory",
     # documents
     "E050": "{path}:{line}: document has no {field!r}; add it or pass --skip-bad",
     "E051": "{path}:{line}: mention [{start}, {end}) is outside the text (length {length}); fix its offsets",
@@ -61,6 +64,9 @@ CATALOGUE: dict[str, str] = {
     "E054": "{path}: unknown document format {fmt!r}; use one of: {known}",
     "E055": "{path}: no documents found{detail}; check the path, --format and --split",
     "E042": "{path}: the model has no trained reader; run 'entqa-kit train --stage reader' (or 'all')",
+    "E044": "{source}: no gold mention of the training data resolves to the KB ({docs} documents, {read} "
+    "gold mentions read, {resolved} resolved); check --format (e.g. a PubTator file read as text) and "
+    "that mention ids are KB ids",
     "E043": "{model}: the reader and the retriever use different wordpiece vocabularies; "
     "use a reader whose tokenizer matches the retriever's",
     # linking
@@ -71,6 +77,65 @@ CATALOGUE: dict[str, str] = {
     "split it or raise the limit",
     "E063": "{data}: no predicted span scored above the floor {floor:g}, so there is no threshold to "
     "choose; lower --floor or check that the data has gold mentions the model can find",
+    # more bad input (E070-E089)
+    "E070": "{path}:{line}: not valid Unicode text ({detail}); fix the line or pass --skip-bad",
+    "E071": "{path}:{line}: a quoted field opens on this line and is never closed, so the {lines:,} "
+    "lines after it up to the end of the file were read as one cell; close the quote (write a literal "
+    'quote as "")',
+    "E072": "{path}: {option} names an existing file, but it must be a directory; give a directory path",
+    "E073": "{path}: {option} names an existing directory, but it must be a file; give a file path",
+    "E074": "{path}: the model configuration is damaged ({detail}); restore the file, or train or "
+    "export the model again",
+    "E075": "{path}: the training state is damaged ({detail}); delete {path} and train again "
+    "without --resume",
+    "E076": "{path}: none of its {count:,} predicted documents matches a document of {data} (prediction "
+    "ids such as {examples}); score predictions of these documents (same ids, --format and --split)",
+    "E077": "{path}:{line}: predicted mention [{start}, {end}) of document {doc_id!r} is outside its "
+    "text (length {length}); fix the offsets or link the documents again",
+    "E078": "{path}: broken symbolic link (its target {target} does not exist); fix or remove the link",
+    "E079": "{path}: is a directory, not a file; give the {what} file itself",
+    "E080": "{path}: cannot be read ({detail}); check that it is a readable file",
+    "E081": "{what} is not valid text ({detail}); pass it as UTF-8",
+    # first-hour checks (E090-E099)
+    "E090": "{path}: no gold mentions in the {documents} read (as {fmt}), so there is nothing to "
+    "score; give labelled documents, or name their format with --format (pubtator, aida or jsonl)",
+    "E091": "{path}: none of the {mentions:,} gold mentions in the {documents} resolves to an "
+    "entity of the index's KB (labels such as {examples}); use the index of the KB the labels come from",
+    "E092": "{path}: is the shipped default model inside the installed package; calibrating it in place "
+    "would change it for every user: copy it first ('entqa-kit export {path} --out MY_MODEL', then "
+    "--model MY_MODEL), pass --no-write, or pass --write-default to change it anyway",
+    "E093": "{model}: not an entqa-kit model directory (no entqa_config.json); {hint}",
+    "E094": "{path}: already exists; choose a new --out directory or pass --overwrite to replace it",
+    "E095": "{path}: column {column!r} not found in the header ({header}), which was read as one "
+    "column but contains {delimiter_name}s; the file looks {delimiter_name}-separated: "
+    "pass --delimiter {suggestion}",
+    # options that cannot apply (E100-E109)
+    "E100": "{options} cannot be used {context}; {remedy}",
+    # name matching and silver mentions
+    "E110": "{path}: is a directory but not an index (no {store}); give a KB file or an index directory",
+    "E111": "{path}: no usable entities ({skipped} rows skipped as bad); rerun without --skip-bad "
+    "to see the first bad row",
+    "E112": "{path}: no KB names left to match after the filters ({detail}); lower --min-chars, "
+    "pass --ambiguous all or check the KB's titles and aliases",
+    "E113": "{path}: no usable documents ({skipped} skipped as bad); see {sidecar}",
+    # serving (E120-E139)
+    "E120": "request body is over the limit of {limit:,} bytes (--max-body-bytes); send less per request "
+    "or raise the limit",
+    "E121": "request has {count:,} documents, over the limit of {limit:,} (--max-docs); split it into "
+    "several requests",
+    "E122": "request body is not valid JSON ({detail}); send one JSON object",
+    "E123": "request body is not valid UTF-8 ({detail}); encode the body as UTF-8",
+    "E124": "invalid request: {detail}; see the request schema at /docs",
+    "E125": "unknown entity id {entity_id!r}; use an id of the index's KB (POST /search finds them)",
+    "E126": "NIF request is not valid Turtle ({detail}); send a NIF 2.0 document as text/turtle",
+    "E127": "NIF request has no nif:Context with a nif:isString; send the document as a nif:Context",
+    "E128": "NIF phrase {phrase} has offsets [{start}, {end}) outside its context (length {length}); "
+    "fix its nif:beginIndex and nif:endIndex",
+    "E129": "this linker cannot link given spans (D2KB needs Linker.link_document(..., mentions=...)); "
+    "update entqa-kit or use A2KB (send no phrases)",
+    "E130": "server busy: {queued:,} documents are queued (limit {limit:,}, --max-queue); retry later",
+    "E131": "internal error while serving request {request_id}; the server log has the details",
+    "E132": "unsupported Content-Type {content_type!r} for {path}; send {expected}",
     # configuration
     "E040": "invalid configuration: {detail}; fix the value",
     "E041": "{what} must be {expected}, got {value!r}; fix the value",
@@ -93,7 +158,8 @@ class EntQAError(Exception):
 
     @property
     def message(self) -> str:
-        return f"[{self.code}] " + CATALOGUE[self.code].format(**self.fields)
+        """The one-line message; control characters in embedded user text are shown as escapes."""
+        return visible(f"[{self.code}] " + CATALOGUE[self.code].format(**self.fields))
 
     @property
     def line(self) -> int | None:
@@ -102,3 +168,21 @@ class EntQAError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def reason(exc: BaseException) -> str:
+    """A one-line reason for a parse or validation failure (the first error of a pydantic
+    ValidationError, with its field), for the ``detail`` of a coded error."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+        except Exception:  # not a pydantic error after all
+            first = None
+        if isinstance(first, dict) and "msg" in first:
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            more = len(errors()) - 1
+            extra = f" (and {more} more)" if more > 0 else ""
+            return f"{where}: {first['msg']}{extra}" if where else f"{first['msg']}{extra}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

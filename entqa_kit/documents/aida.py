@@ -13,6 +13,7 @@ from pathlib import Path
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, Mention
 from entqa_kit.documents.base import DocumentSet
+from entqa_kit.io.text_lines import iter_text_lines
 from entqa_kit.kb.store import KnowledgeBase
 
 SPLITS = ("train", "testa", "testb")
@@ -60,8 +61,7 @@ class _DocumentBuilder:
 
 def read_aida(path: Path, kb: KnowledgeBase | None = None, split: str | None = None) -> DocumentSet:
     """Documents of ``split`` (train, testa, testb, or all when None)."""
-    if not path.is_file():
-        raise EntQAError("E001", path=path)
+    lines = iter_text_lines(path, "document")
     result = DocumentSet()
     builder: _DocumentBuilder | None = None
 
@@ -69,22 +69,21 @@ def read_aida(path: Path, kb: KnowledgeBase | None = None, split: str | None = N
         if builder is not None and (split is None or aida_split(builder.doc_id) == split):
             result.add(builder.document(kb))
 
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.rstrip("\n")
-            if line.startswith("-DOCSTART-"):
-                flush()
-                match = _DOCSTART.match(line)
-                if not match:
-                    raise EntQAError("E052", path=path, line=number, detail="malformed -DOCSTART-")
-                builder = _DocumentBuilder(f"{match.group(1)}{match.group(2) or ''} {match.group(3)}".strip())
-                continue
-            if builder is None:
-                raise EntQAError("E052", path=path, line=number, detail="text before the first -DOCSTART-")
-            if not line.strip():
-                builder.pending_newline = True
-                continue
-            _token_line(path, number, line, builder)
+    for number, raw in lines:
+        line = raw.rstrip("\r\n")
+        if line.startswith("-DOCSTART-"):
+            flush()
+            match = _DOCSTART.match(line)
+            if not match:
+                raise EntQAError("E052", path=path, line=number, detail="malformed -DOCSTART-")
+            builder = _DocumentBuilder(f"{match.group(1)}{match.group(2) or ''} {match.group(3)}".strip())
+            continue
+        if builder is None:
+            raise EntQAError("E052", path=path, line=number, detail="text before the first -DOCSTART-")
+        if not line.strip():
+            builder.pending_newline = True
+            continue
+        _token_line(path, number, line, builder)
     flush()
     if not result.documents:
         raise EntQAError("E055", path=path, detail=f" for split {split!r}" if split else "")

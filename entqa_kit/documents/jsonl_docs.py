@@ -16,7 +16,7 @@ def read_jsonl_documents(path: Path, kb: KnowledgeBase | None = None, skip_bad: 
     """Read documents; a mention whose ``entity`` is not a KB id counts as out-of-KB."""
     bad = BadRowLog(skip_bad)
     result = DocumentSet()
-    for line, obj in iter_json_objects(path, bad):
+    for line, obj in iter_json_objects(path, bad, "document"):
         try:
             result.add(_document(path, line, obj, kb))
         except EntQAError as error:
@@ -30,7 +30,13 @@ def _document(path: Path, line: int, obj: dict, kb: KnowledgeBase | None) -> Doc
         raise EntQAError("E050", path=path, line=line, field="text")
     doc_id = str(obj.get("id", f"{path.name}:{line}"))
     mentions = []
-    for raw in obj.get("mentions") or []:
+    listed = obj.get("mentions") or []
+    if not isinstance(listed, list) or not all(isinstance(m, dict) for m in listed):
+        kind = type(listed).__name__ if not isinstance(listed, list) else "a list with non-objects"
+        raise EntQAError(
+            "E010", path=path, line=line, field="mentions", expected="a list of objects", kind=kind
+        )
+    for raw in listed:
         start, end, label = raw.get("start"), raw.get("end"), str(raw.get("entity", ""))
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
             raise EntQAError("E051", path=path, line=line, start=start, end=end, length=len(text))

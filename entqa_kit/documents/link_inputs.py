@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import input_problem, open_binary, read_bytes
 from entqa_kit.core.records import Document
+from entqa_kit.io.jsonl import BOM, unencodable
+from entqa_kit.io.text_lines import decode_text
 
 DEFAULT_MAX_CHARS = 1_000_000
 """Documents longer than this are refused (about 250k wordpieces, ~16k passages)."""
@@ -34,6 +37,8 @@ def _from_jsonl_lines(
     lines: Iterator[bytes], source: str, max_chars: int
 ) -> Iterator[Document | InputFailure]:
     for number, raw in enumerate(lines, start=1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
         if not raw.strip():
             continue
         where = f"{source}:{number}"
@@ -48,16 +53,42 @@ def _from_jsonl_lines(
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             yield InputFailure(EntQAError("E050", path=source, line=number, field="text"))
             continue
+        problem = unencodable(obj)
+        if problem is not None:
+            yield InputFailure(EntQAError("E070", path=source, line=number, detail=problem))
+            continue
         yield _check(Document(id=str(obj.get("id", where)), text=obj["text"]), where, max_chars)
 
 
 def _from_text(data: bytes, doc_id: str, source: str, max_chars: int) -> Document | InputFailure:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return InputFailure(EntQAError("E003", path=source, line=line, detail=f"byte {exc.start}"))
+        text = decode_text(data, source)
+    except EntQAError as error:
+        return InputFailure(error)
     return _check(Document(id=doc_id, text=text), source, max_chars)
+
+
+def _from_file(file: Path, doc_id: str, max_chars: int) -> Iterator[Document | InputFailure]:
+    """The documents of one input file; a broken link or an unreadable file is one failure."""
+    problem = input_problem(file)
+    if problem is not None:
+        yield InputFailure(problem)
+        return
+    try:
+        if file.suffix == ".jsonl":
+            with open_binary(file) as handle:
+                yield from _from_jsonl_lines(iter(handle), str(file), max_chars)
+        else:
+            yield _from_text(read_bytes(file), doc_id, str(file), max_chars)
+    except EntQAError as error:
+        yield InputFailure(error)
+
+
+def check_inputs(paths: list[str]) -> None:
+    """E001 for the first input path that does not exist (``-`` is stdin), before any model loads."""
+    for given in paths:
+        if given != "-" and not Path(given).exists():
+            raise input_problem(Path(given)) or EntQAError("E001", path=given)  # E078 for a broken link
 
 
 def iter_inputs(paths: list[str], max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Document | InputFailure]:
@@ -66,6 +97,8 @@ def iter_inputs(paths: list[str], max_chars: int = DEFAULT_MAX_CHARS) -> Iterato
     for given in paths:
         if given == "-":
             data = sys.stdin.buffer.read()
+            if data.startswith(BOM):
+                data = data[len(BOM) :]
             if data.lstrip().startswith(b"{"):
                 yield from _from_jsonl_lines(iter(data.splitlines()), "<stdin>", max_chars)
             else:
@@ -73,15 +106,16 @@ def iter_inputs(paths: list[str], max_chars: int = DEFAULT_MAX_CHARS) -> Iterato
             continue
         path = Path(given)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl") and p.is_file())
+            # broken links are listed too (is_file() is false for them): each is reported as a failure
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".txt", ".jsonl") and (p.is_file() or (p.is_symlink() and not p.exists()))
+            )
             roots = [(f, str(f.relative_to(path))) for f in files]
-        elif path.is_file():
+        elif path.is_file() or path.is_symlink():
             roots = [(path, path.name)]
         else:
             raise EntQAError("E001", path=path)
         for file, doc_id in roots:
-            if file.suffix == ".jsonl":
-                with file.open("rb") as handle:
-                    yield from _from_jsonl_lines(iter(handle), str(file), max_chars)
-            else:
-                yield _from_text(file.read_bytes(), doc_id, str(file), max_chars)
+            yield from _from_file(file, doc_id, max_chars)

@@ -14,6 +14,7 @@ from pathlib import Path
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, Mention
 from entqa_kit.documents.base import DocumentSet
+from entqa_kit.io.text_lines import iter_text_lines
 from entqa_kit.kb.store import KnowledgeBase
 
 _BARE_MESH = re.compile(r"^[CD]\d+$")
@@ -47,8 +48,6 @@ def resolve_ids(raw: str, kb: KnowledgeBase | None) -> tuple[str, ...]:
 
 
 def read_pubtator(path: Path, kb: KnowledgeBase | None = None) -> DocumentSet:
-    if not path.is_file():
-        raise EntQAError("E001", path=path)
     result = DocumentSet()
     pmid, title, abstract, mentions = None, "", "", []
 
@@ -56,33 +55,30 @@ def read_pubtator(path: Path, kb: KnowledgeBase | None = None) -> DocumentSet:
         if pmid is not None:
             result.add(Document(id=pmid, text=f"{title} {abstract}", mentions=tuple(mentions)))
 
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.rstrip("\n")
-            if not line.strip():
-                continue
-            head = re.match(r"^([^|\t]+)\|([ta])\|(.*)$", line)
-            if head:
-                if head.group(2) == "t":
-                    flush()
-                    pmid, title, abstract, mentions = head.group(1), head.group(3), "", []
-                else:
-                    abstract = head.group(3)
-                continue
-            columns = line.split("\t")
-            if len(columns) < 6 or pmid is None or columns[0] != pmid:
-                raise EntQAError(
-                    "E053", path=path, line=number, detail=f"{len(columns)} tab-separated columns"
-                )
-            try:
-                start, end = int(columns[1]), int(columns[2])
-            except ValueError:
-                raise EntQAError("E053", path=path, line=number, detail="offsets are not integers") from None
-            label = columns[5].strip()
-            length = len(title) + 1 + len(abstract)
-            if not 0 <= start < end <= length:
-                raise EntQAError("E051", path=path, line=number, start=start, end=end, length=length)
-            mentions.append(Mention(start=start, end=end, entities=resolve_ids(label, kb), label=label))
+    for number, raw in iter_text_lines(path, "document"):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        head = re.match(r"^([^|\t]+)\|([ta])\|(.*)$", line)
+        if head:
+            if head.group(2) == "t":
+                flush()
+                pmid, title, abstract, mentions = head.group(1), head.group(3), "", []
+            else:
+                abstract = head.group(3)
+            continue
+        columns = line.split("\t")
+        if len(columns) < 6 or pmid is None or columns[0] != pmid:
+            raise EntQAError("E053", path=path, line=number, detail=f"{len(columns)} tab-separated columns")
+        try:
+            start, end = int(columns[1]), int(columns[2])
+        except ValueError:
+            raise EntQAError("E053", path=path, line=number, detail="offsets are not integers") from None
+        label = columns[5].strip()
+        length = len(title) + 1 + len(abstract)
+        if not 0 <= start < end <= length:
+            raise EntQAError("E051", path=path, line=number, start=start, end=end, length=length)
+        mentions.append(Mention(start=start, end=end, entities=resolve_ids(label, kb), label=label))
     flush()
     if not result.documents:
         raise EntQAError("E055", path=path, detail="")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from entqa_kit.core.display import literal
 from entqa_kit.core.progress import progress_bar, stderr_console
-from entqa_kit.documents import load_documents
+from entqa_kit.documents import load_labelled_documents
 from entqa_kit.documents.passages import passages_of
 from entqa_kit.evaluation.recall import RecallReport, retrieval_recall
 from entqa_kit.index.dense import DenseIndex, IndexManifest
@@ -29,9 +30,9 @@ def evaluate_retriever(
     if passage_topic is not None:
         passage_config = passage_config.model_copy(update={"topic": passage_topic})
     index = DenseIndex.load(index_dir, model_fingerprint=retriever.entity_encoder.fingerprint)
-    documents = load_documents(data, index.kb, data_format, split)
+    documents = load_labelled_documents(data, index.kb, data_format, split)
     if not quiet:
-        stderr_console.print(f"{data.name}: {documents.summary()}")
+        stderr_console.print(f"{literal(data.name)}: {documents.summary()}")
     passages = passages_of(documents.documents, retriever.passage_encoder.tokenizer, passage_config)
     with progress_bar("Encoding passages", len(passages), quiet) as advance:
         vectors = retriever.encode_passages(passages, batch_size, advance)

@@ -18,11 +18,13 @@ from pydantic import BaseModel
 from entqa_kit.core.atomic import write_json_atomic
 from entqa_kit.core.config import EncoderConfig, IndexConfig
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import check_out_dir
 from entqa_kit.core.progress import progress_bar
 from entqa_kit.index.dense import (
     FAISS_INDEX,
     KB_STORE,
     MANIFEST,
+    PROGRESS,
     VECTORS,
     IndexManifest,
     build_faiss,
@@ -30,13 +32,13 @@ from entqa_kit.index.dense import (
     now_iso,
     open_vectors,
 )
+from entqa_kit.index.differences import fingerprint_parts, input_differences
 from entqa_kit.io.bad_rows import BadRowLog
 from entqa_kit.io.read_options import ReadOptions
 from entqa_kit.kb.registry import get_adapter
 from entqa_kit.kb.store import KnowledgeBase
 from entqa_kit.models.encoder import TextEncoder
 
-PROGRESS = "progress.json"
 SKIPPED_ROWS = "skipped_rows.jsonl"
 
 
@@ -49,6 +51,8 @@ class BuildProgress(BaseModel):
     dim: int
     shard_size: int
     shards_done: int = 0
+    encoder_parts: dict[str, str | int | bool | None] | None = None
+    kb_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,27 @@ class IndexBuildResult:
     seconds: float
     reused: bool
     index_type: str = "flat"
+    encode_seconds: float = 0.0
+    """The encoding alone (no KB reading, model loading or faiss building)."""
 
     @property
     def entities_per_second(self) -> float:
-        return self.encoded / self.seconds if self.seconds > 0 else 0.0
+        """Encoding throughput: entities encoded per second of encoding."""
+        return self.encoded / self.encode_seconds if self.encode_seconds > 0 else 0.0
+
+    def as_json(self) -> dict:
+        return {
+            "index": str(self.directory),
+            "count": self.count,
+            "dim": self.dim,
+            "skipped_rows": self.skipped_rows,
+            "encoded": self.encoded,
+            "resumed_from": self.resumed_from,
+            "seconds": round(self.seconds, 2),
+            "entities_per_second": round(self.entities_per_second, 1),
+            "reused": self.reused,
+            "index_type": self.index_type,
+        }
 
 
 def build_index(
@@ -86,28 +107,31 @@ def build_index(
     index_config = index_config or IndexConfig()
     read_options = read_options or ReadOptions()
     adapter = get_adapter(kb_file, kb_format)
+    check_out_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     bad = BadRowLog(read_options.skip_bad)
     new_store = out_dir / (KB_STORE + ".new")
     kb = KnowledgeBase.build(adapter.read(kb_file, read_options, bad), new_store, kb_file, bad)
     with _discard_on_error(kb, new_store):
-        if bad.rows:
-            bad.write_sidecar(out_dir / SKIPPED_ROWS)
         if len(kb) == 0:
+            if (out_dir / MANIFEST).is_file() and not overwrite:  # never write into another index
+                raise EntQAError("E111", path=kb_file, skipped=len(bad))
+            _write_skipped(out_dir, bad)
             raise EntQAError("E015", path=kb_file, skipped=len(bad), sidecar=out_dir / SKIPPED_ROWS)
         index_config = index_config.resolved(len(kb))
         encoder = encoder or TextEncoder.load(encoder_config)
         fingerprints = {"model": encoder.fingerprint, "KB": kb.fingerprint}
 
-        if (out_dir / MANIFEST).is_file():
-            manifest = IndexManifest.read(out_dir)
+        manifest = _existing_manifest(out_dir, overwrite)
+        if manifest is not None:
             same = (
                 manifest.model_fingerprint == fingerprints["model"]
                 and manifest.kb_fingerprint == kb.fingerprint
                 and manifest.index_type == index_config.index_type
             )
             if same and not overwrite:
+                _write_skipped(out_dir, bad)
                 kb.close()
                 new_store.unlink()
                 return IndexBuildResult(
@@ -122,15 +146,32 @@ def build_index(
                     index_type=manifest.index_type,
                 )
             if not overwrite:
-                raise EntQAError("E036", path=out_dir)
+                detail = input_differences(
+                    stored_model=manifest.model_fingerprint,
+                    given_model=fingerprints["model"],
+                    stored_parts=manifest.encoder_parts,
+                    stored_config=manifest.encoder,
+                    stored_kb=manifest.kb_fingerprint,
+                    given_kb=kb.fingerprint,
+                    stored_source=manifest.kb_source,
+                    given_source=kb_file,
+                    stored_index_type=manifest.index_type,
+                    given_index_type=index_config.index_type,
+                )
+                raise EntQAError("E036", path=out_dir, detail=detail)
             (out_dir / MANIFEST).unlink()
 
-        state = _resume_state(out_dir, fingerprints, len(kb), encoder.dim, index_config.shard_size, overwrite)
+        _write_skipped(out_dir, bad)  # only now: a refused run must not touch another index's files
+        state = _resume_state(
+            out_dir, fingerprints, len(kb), encoder.dim, index_config.shard_size, overwrite, str(kb_file)
+        )
     kb.close()
     new_store.replace(out_dir / KB_STORE)
     kb = KnowledgeBase(out_dir / KB_STORE)
     resumed_from = min(state.shards_done * state.shard_size, state.count)
+    encode_started = time.perf_counter()
     _encode_shards(kb, encoder, out_dir, state, index_config.batch_size, quiet, on_shard)
+    encode_seconds = time.perf_counter() - encode_started
 
     vectors = open_vectors(out_dir, state.count, state.dim)
     faiss_index = build_faiss(vectors, index_config)
@@ -145,6 +186,7 @@ def build_index(
         model_fingerprint=fingerprints["model"],
         kb_fingerprint=kb.fingerprint,
         encoder=encoder_config,
+        encoder_parts=fingerprint_parts(fingerprints["model"]),
         index=index_config,
         kb_source=str(kb_file),
         kb_format=adapter.name,
@@ -164,7 +206,41 @@ def build_index(
         time.perf_counter() - started,
         reused=False,
         index_type=index_config.index_type,
+        encode_seconds=encode_seconds,
     )
+
+
+def _write_skipped(out_dir: Path, bad: BadRowLog) -> None:
+    """The skipped-rows sidecar of this build; none (an older one removed) when no row was skipped."""
+    if bad.rows:
+        bad.write_sidecar(out_dir / SKIPPED_ROWS)
+    else:
+        (out_dir / SKIPPED_ROWS).unlink(missing_ok=True)
+
+
+def _existing_manifest(out_dir: Path, overwrite: bool) -> IndexManifest | None:
+    """The manifest of the complete index in ``out_dir``, if any. A damaged one is E035, or is
+    removed when overwriting (--overwrite always recovers)."""
+    if not (out_dir / MANIFEST).is_file():
+        return None
+    try:
+        return IndexManifest.read(out_dir)
+    except EntQAError:
+        if not overwrite:
+            raise
+        (out_dir / MANIFEST).unlink()
+        return None
+
+
+def _read_progress(progress_file: Path) -> BuildProgress | None:
+    """The saved state of an unfinished build; None when there is none or it is damaged (a damaged
+    one only costs a fresh start: the build is encoded again from the first shard)."""
+    if not progress_file.is_file():
+        return None
+    try:
+        return BuildProgress.model_validate_json(progress_file.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 @contextmanager
@@ -179,7 +255,13 @@ def _discard_on_error(kb: KnowledgeBase, new_store: Path) -> Iterator[None]:
 
 
 def _resume_state(
-    out_dir: Path, fingerprints: dict[str, str], count: int, dim: int, shard_size: int, overwrite: bool
+    out_dir: Path,
+    fingerprints: dict[str, str],
+    count: int,
+    dim: int,
+    shard_size: int,
+    overwrite: bool,
+    kb_source: str | None = None,
 ) -> BuildProgress:
     fresh = BuildProgress(
         model_fingerprint=fingerprints["model"],
@@ -187,17 +269,25 @@ def _resume_state(
         count=count,
         dim=dim,
         shard_size=shard_size,
+        encoder_parts=fingerprint_parts(fingerprints["model"]),
+        kb_source=kb_source,
     )
     progress_file = out_dir / PROGRESS
     vectors_file = out_dir / VECTORS
-    if progress_file.is_file() and vectors_file.is_file() and not overwrite:
-        state = BuildProgress.model_validate_json(progress_file.read_text(encoding="utf-8"))
-        stored = {"model": state.model_fingerprint, "KB": state.kb_fingerprint}
-        for what in ("model", "KB"):
-            if stored[what] != fingerprints[what]:
-                raise EntQAError(
-                    "E033", path=out_dir, what=what, stored=stored[what], given=fingerprints[what]
-                )
+    state = _read_progress(progress_file) if vectors_file.is_file() and not overwrite else None
+    if state is not None:
+        if (state.model_fingerprint, state.kb_fingerprint) != (fingerprints["model"], fingerprints["KB"]):
+            detail = input_differences(
+                stored_model=state.model_fingerprint,
+                given_model=fingerprints["model"],
+                stored_parts=state.encoder_parts,
+                stored_config=None,
+                stored_kb=state.kb_fingerprint,
+                given_kb=fingerprints["KB"],
+                stored_source=state.kb_source,
+                given_source=kb_source,
+            )
+            raise EntQAError("E033", path=out_dir, detail=detail)
         expected_size = state.count * state.dim * 2
         if (state.count, state.dim) == (count, dim) and vectors_file.stat().st_size == expected_size:
             return state

@@ -15,6 +15,7 @@ An index directory holds fixed file names:
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timezone
 from functools import cached_property
@@ -25,11 +26,13 @@ from pydantic import BaseModel
 
 from entqa_kit.core.atomic import write_json_atomic
 from entqa_kit.core.config import EncoderConfig, IndexConfig, IndexType
-from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.errors import EntQAError, reason
+from entqa_kit.core.paths import read_bytes
 from entqa_kit.core.records import SearchHit
 from entqa_kit.kb.store import KnowledgeBase
 
 MANIFEST = "manifest.json"
+PROGRESS = "progress.json"
 KB_STORE = "kb.sqlite"
 VECTORS = "vectors.f16"
 FAISS_INDEX = "faiss.index"
@@ -45,6 +48,7 @@ class IndexManifest(BaseModel):
     model_fingerprint: str
     kb_fingerprint: str
     encoder: EncoderConfig
+    encoder_parts: dict[str, str | int | bool | None] | None = None
     index: IndexConfig
     kb_source: str
     kb_format: str
@@ -56,11 +60,30 @@ class IndexManifest(BaseModel):
     def read(cls, directory: Path) -> IndexManifest:
         path = directory / MANIFEST
         if not path.is_file():
-            raise EntQAError("E030", path=directory)
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+            raise _incomplete_build(directory) or EntQAError("E030", path=directory)
+        try:
+            return cls.model_validate_json(read_bytes(path))
+        except ValueError as exc:
+            raise EntQAError(
+                "E035", path=directory, detail=f"{MANIFEST} is unreadable: {reason(exc)}"
+            ) from None
 
     def write(self, directory: Path) -> None:
         write_json_atomic(directory / MANIFEST, self.model_dump(mode="json"))
+
+
+def _incomplete_build(directory: Path) -> EntQAError | None:
+    """E032 when ``directory`` holds an unfinished build (build progress but no manifest yet)."""
+    progress = directory / PROGRESS
+    if not progress.is_file():
+        return None
+    try:
+        state = json.loads(progress.read_bytes())
+        total = int(state["count"])
+        done = min(int(state["shards_done"]) * int(state["shard_size"]), total)
+    except (OSError, ValueError, KeyError, TypeError):
+        done, total = "?", "?"
+    return EntQAError("E032", path=directory, done=done, total=total)
 
 
 def library_versions() -> dict[str, str]:
@@ -168,6 +191,32 @@ def refined_search(faiss_index, vectors: np.ndarray, queries: np.ndarray, k: int
     return rescore(vectors, queries, rows, k)
 
 
+def _mismatch(directory: Path, manifest: IndexManifest, what: str, given: str) -> EntQAError:
+    """E031 naming what differs: the encoder's weights, tokenizer or text settings, or the KB."""
+    from entqa_kit.index.differences import encoder_differences
+
+    if what == "model":
+        detail = encoder_differences(
+            manifest.encoder_parts, manifest.encoder, given, manifest.model_fingerprint
+        )
+        todo = (
+            f"rebuild the index for this model ('entqa-kit index {manifest.kb_source} --out NEW_DIR "
+            "--model MODEL') or use the model it was built with"
+        )
+        return EntQAError("E031", path=directory, what="entity encoder", detail=detail, todo=todo)
+    if what == "KB":
+        detail = (
+            f"KB content (fingerprint {manifest.kb_fingerprint} != {given}; built from {manifest.kb_source})"
+        )
+        todo = "use the index built from this KB, or rebuild it with 'entqa-kit index KB --out NEW_DIR'"
+        return EntQAError("E031", path=directory, what="KB", detail=detail, todo=todo)
+    detail = (
+        f"{KB_STORE} does not match {MANIFEST} ({given} != {manifest.kb_fingerprint}), so files were changed"
+    )
+    todo = f"rebuild the index: 'entqa-kit index {manifest.kb_source} --out {directory} --overwrite'"
+    return EntQAError("E031", path=directory, what="KB store", detail=detail, todo=todo)
+
+
 class DenseIndex:
     """A loaded index: manifest, entity store, vectors (memmap) and faiss structure."""
 
@@ -191,14 +240,14 @@ class DenseIndex:
         )
         for what, stored, given in checks:
             if given is not None and stored != given:
-                raise EntQAError("E031", path=directory, what=what, stored=stored, given=given)
+                raise _mismatch(directory, manifest, what, given)
         kb = KnowledgeBase(directory / KB_STORE)
         if kb.fingerprint != manifest.kb_fingerprint:
-            raise EntQAError(
-                "E031", path=directory, what="KB store", stored=manifest.kb_fingerprint, given=kb.fingerprint
-            )
+            raise _mismatch(directory, manifest, "KB store", kb.fingerprint)
         expected = manifest.count * manifest.dim * 2
-        size = (directory / VECTORS).stat().st_size if (directory / VECTORS).is_file() else -1
+        if not (directory / VECTORS).is_file():
+            raise EntQAError("E035", path=directory, detail=f"{VECTORS} is missing")
+        size = (directory / VECTORS).stat().st_size
         if size != expected:
             raise EntQAError(
                 "E035", path=directory, detail=f"{VECTORS} has {size} bytes, expected {expected}"

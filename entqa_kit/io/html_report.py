@@ -33,15 +33,40 @@ dl dt { font-weight: 600; margin-top: 0.6rem; } dl dd { margin-left: 1rem; color
 """
 
 
-def _band(score: float) -> str:
-    return "high" if score >= 0.5 else "mid" if score >= 0.2 else "low"
+UNKNOWN_THRESHOLD = 0.125
+"""Used when no γ is given: its bands are 0.5 and 0.25."""
+
+
+def band_limits(threshold: float | None) -> tuple[float, float]:
+    """The lowest ``high`` and ``mid`` scores for a model whose span threshold is ``threshold`` (γ).
+
+    Scores run from γ (kept at all) to 1; on a log scale the top third is ``high`` (score ≥ γ^(1/3))
+    and the middle third ``mid`` (score ≥ γ^(2/3)). For the default model (γ = 0.0043): 0.163 and 0.026.
+    """
+    gamma = threshold if threshold is not None and 0.0 < threshold < 1.0 else UNKNOWN_THRESHOLD
+    return gamma ** (1 / 3), gamma ** (2 / 3)
+
+
+def _band(score: float, limits: tuple[float, float]) -> str:
+    high, mid = limits
+    return "high" if score >= high else "mid" if score >= mid else "low"
 
 
 def _anchor(entity_id: str) -> str:
-    return "entity-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in entity_id)
+    """An HTML id for an entity id, one-to-one: ASCII letters, digits and ``-`` are kept and every
+    other character becomes ``_<hex code>_`` (``MESH:D1`` -> ``MESH_3a_D1``, ``MESH_D1`` -> ``MESH_5f_D1``).
+    """
+    return "entity-" + "".join(
+        c if c.isascii() and (c.isalnum() or c == "-") else f"_{ord(c):x}_" for c in entity_id
+    )
 
 
-def _highlighted(document: Document, linked: LinkedDocument, entities: Mapping[str, Entity]) -> str:
+def _highlighted(
+    document: Document,
+    linked: LinkedDocument,
+    entities: Mapping[str, Entity],
+    limits: tuple[float, float],
+) -> str:
     parts, cursor = [], 0
     for mention in sorted(linked.mentions, key=lambda m: m.start):
         if mention.start < cursor:
@@ -50,7 +75,7 @@ def _highlighted(document: Document, linked: LinkedDocument, entities: Mapping[s
         description = entity.description if entity else ""
         parts.append(escape(document.text[cursor : mention.start]))
         parts.append(
-            f'<a class="mention {_band(mention.score)}" href="#{_anchor(mention.entity)}" '
+            f'<a class="mention {_band(mention.score, limits)}" href="#{_anchor(mention.entity)}" '
             f'data-entity="{escape(mention.entity)}" data-score="{mention.score:.3f}" '
             f'title="{escape(mention.title)}: {escape(description)}">'
             f"{escape(document.text[mention.start : mention.end])}"
@@ -69,14 +94,20 @@ def render_html(
     entities: Mapping[str, Entity],
     title: str = "entqa-kit: linked documents",
     subtitle: str = "",
+    threshold: float | None = None,
 ) -> str:
-    """The page: one section per document, then every linked entity with its description."""
+    """The page: one section per document, then every linked entity with its description.
+
+    ``threshold`` is the model's γ: mention shades (high, mid, low) are set relative to it
+    (see :func:`band_limits`), since a score is p_rerank × p_span and is kept only above γ.
+    """
+    limits = band_limits(threshold)
     sections = []
     for document, result in zip(documents, linked):
         sections.append(
             f'<article id="doc-{escape(document.id)}"><h2>{escape(document.id)} '
             f"<small>({len(result.mentions)} mentions)</small></h2>"
-            f"<p>{_highlighted(document, result, entities)}</p></article>"
+            f"<p>{_highlighted(document, result, entities, limits)}</p></article>"
         )
     used = sorted({m.entity for result in linked for m in result.mentions})
     items = []
@@ -90,10 +121,19 @@ def render_html(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="meta">{escape(subtitle)}</p>'
+        f'<p class="meta">{escape(_legend(threshold, limits))}</p>'
         + "".join(sections)
         + f"<h2>Entities ({len(used)})</h2><dl>"
         + "".join(items)
         + "</dl></body></html>\n"
+    )
+
+
+def _legend(threshold: float | None, limits: tuple[float, float]) -> str:
+    kept = f"kept when above the model's threshold γ = {threshold:.3g}" if threshold is not None else "kept"
+    return (
+        f"Score = p_rerank × p_span, {kept}. Shade: dark ≥ {limits[0]:.3g}, "
+        f"medium ≥ {limits[1]:.3g}, light (dashed) below."
     )
 
 

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import open_binary, require_file
 from entqa_kit.io.bad_rows import BadRowLog
 
+BOM = b"\xef\xbb\xbf"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only escapes like \ud800 can make a lone surrogate
 
-def iter_json_objects(path: Path, bad: BadRowLog) -> Iterator[tuple[int, dict[str, Any]]]:
+
+def iter_json_objects(
+    path: Path, bad: BadRowLog, what: str = "input"
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line, 1-based.
 
-    Undecodable bytes, malformed JSON, a truncated last line and non-object
-    values are reported to ``bad`` with their line number.
+    A leading UTF-8 byte-order mark is ignored. Undecodable bytes, malformed JSON, a truncated
+    last line, non-object values and strings that are not valid Unicode (lone surrogates such
+    as ``"\\ud800"``) are reported to ``bad`` with their line number.
     """
-    if not path.is_file():
-        raise EntQAError("E001", path=path)
+    require_file(path, what)
     seen_any = False
-    with path.open("rb") as handle:
+    with open_binary(path) as handle:
         for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
             if not raw.strip():
                 continue
             seen_any = True
@@ -39,6 +48,10 @@ def iter_json_objects(path: Path, bad: BadRowLog) -> Iterator[tuple[int, dict[st
             if not isinstance(value, dict):
                 bad.report(EntQAError("E009", path=path, line=number, kind=type(value).__name__))
                 continue
+            problem = unencodable(value) if _SURROGATE_ESCAPE.search(text) else None
+            if problem is not None:
+                bad.report(EntQAError("E070", path=path, line=number, detail=problem))
+                continue
             yield number, value
     if not seen_any:
         raise EntQAError("E002", path=path)
@@ -51,6 +64,8 @@ def first_json_objects(path: Path, max_lines: int = 50, wanted: int = 5) -> list
         for number, raw in enumerate(handle):
             if number >= max_lines:
                 break
+            if number == 0 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
             try:
                 value = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
@@ -60,3 +75,27 @@ def first_json_objects(path: Path, max_lines: int = 50, wanted: int = 5) -> list
                 if len(found) == wanted:
                     break
     return found
+
+
+def unencodable(obj: dict[str, Any]) -> str | None:
+    """Which field of a parsed JSON object holds a string UTF-8 cannot encode (a lone surrogate
+    such as ``"\\ud800"``, valid JSON but not text), or None."""
+    for key, value in obj.items():
+        char = _surrogate(key) or _surrogate(value)
+        if char is not None:
+            return f"lone surrogate \\u{ord(char):04x} in field {key!r}"
+    return None
+
+
+def _surrogate(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return value[exc.start]
+        return None
+    if isinstance(value, dict):
+        return next((c for k, v in value.items() for c in (_surrogate(k), _surrogate(v)) if c), None)
+    if isinstance(value, list):
+        return next((c for v in value if (c := _surrogate(v))), None)
+    return None

@@ -45,14 +45,16 @@ def print_document_summary(document: Document, linked: LinkedDocument) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{document.id}: {len(linked.mentions)} mentions", title_justify="left")
+    from entqa_kit.core.display import literal
+
+    table = Table(title=f"{literal(document.id)}: {len(linked.mentions)} mentions", title_justify="left")
     for column, justify in (("span", "right"), ("mention", "left"), ("entity", "left"), ("score", "right")):
         table.add_column(column, justify=justify)
     for mention in linked.mentions:
         table.add_row(
             f"{mention.start}-{mention.end}",
-            mention.text,
-            f"{mention.title} ({mention.entity})",
+            literal(mention.text),
+            literal(f"{mention.title} ({mention.entity})"),
             f"{mention.score:.3f}",
         )
     Console().print(table)

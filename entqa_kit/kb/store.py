@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import require_file
 from entqa_kit.core.records import Entity, SourceEntity
 from entqa_kit.io.bad_rows import BadRowLog
 
@@ -62,13 +63,24 @@ class KnowledgeBase:
     """Read access to a built entity store."""
 
     def __init__(self, path: Path) -> None:
-        if not path.is_file():
-            raise EntQAError("E001", path=path)
+        require_file(path, "entity store")
         self.path = path
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        meta = dict(self._db.execute("SELECT key, value FROM meta"))
-        self.fingerprint: str = meta["fingerprint"]
-        self._count = int(meta["count"])
+        # a URI, so that '#', '?' or '%' in the path are quoted and mode=ro is never cut off
+        uri = path.resolve().as_uri() + "?mode=ro"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise EntQAError("E080", path=path, detail=str(exc)) from None
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta"))
+            self.fingerprint: str = meta["fingerprint"]
+            self._count = int(meta["count"])
+        except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
+            self._db.close()
+            detail = (
+                f"{path.name}: {exc}" if not isinstance(exc, KeyError) else f"{path.name}: no {exc} entry"
+            )
+            raise EntQAError("E035", path=path.parent, detail=detail) from None
 
     @classmethod
     def build(

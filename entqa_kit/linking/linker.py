@@ -1,31 +1,39 @@
 """Linking: retrieve -> read -> threshold -> merge, per document, batched.
 
-``Linker.from_pretrained(model_dir, index_dir).link(texts_or_documents)`` returns one
-:class:`LinkedDocument` per input. Every (passage, candidate) pair of a document is
-read in batches under ``torch.inference_mode``; decoding is vectorised over pairs.
+``Linker.from_pretrained(index_dir).link(texts_or_documents)`` returns one
+:class:`LinkedDocument` per input, with the shipped default model when no ``model_dir`` is
+given. The reader is the model's own kind: the EntQA pair reader (one pass per passage and
+candidate) or the joint reader (one pass per passage with all its candidates). Given
+``mentions``, a document is linked at exactly those spans (D2KB).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from entqa_kit.core.config import PassageConfig, ReaderConfig, validated
+from entqa_kit.core.config import LinkConfig, PassageConfig, ReaderConfig, validated
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan, Passage
 from entqa_kit.documents.passages import make_passages
 from entqa_kit.index.dense import DenseIndex
+from entqa_kit.linking.read_joint import JointReading
+from entqa_kit.linking.read_pair import PairReading
+from entqa_kit.models.default import model_or_default
 from entqa_kit.models.model_dir import read_model_config
-from entqa_kit.reading.reader_io import EntityTokenCache, ReaderBundle, check_same_vocabulary, load_reader
-from entqa_kit.reading.spans import ScoredSpan, decode_batch, merge_spans, to_characters
+from entqa_kit.reading.reader_io import ReaderBundle, check_same_vocabulary, load_reader
+from entqa_kit.reading.spans import ScoredSpan, merge_spans
 from entqa_kit.retrieval.loading import load_retriever
 from entqa_kit.retrieval.retriever import Retriever
 
 RetrievalObserver = Callable[[list[Passage], np.ndarray], None]
+CharSpan = tuple[int, int]
+
+NAMED_OVERRIDES = {"top_k": "test_k"}
 
 
 class Linker:
@@ -35,53 +43,82 @@ class Linker:
         passage_config: PassageConfig,
         index: DenseIndex,
         reader: ReaderBundle,
-        config: ReaderConfig,
-        allow_overlaps: bool = False,
+        config: LinkConfig,
+        reader_config: ReaderConfig | None = None,
     ) -> None:
         self.retriever = retriever
         self.passage_config = inference_passages(passage_config, config)
         self.index = index
+        self.reader_config = reader_config or ReaderConfig()
         self.reader = quantized(reader) if config.quantize == "int8" else reader
         self.config = config
-        self.allow_overlaps = allow_overlaps
-        entity_tokens = config.test_entity_tokens or config.max_entity_tokens
-        self.entity_tokens = EntityTokenCache(index.kb, reader.tokenizer, entity_tokens)
+        reading = JointReading if self.reader_config.kind == "joint" else PairReading
+        self.reading = reading(self.reader, self.reader_config, config, index.kb, self.passage_config)
         self.profile: Counter[str] = Counter()
-        """Seconds per stage so far (retrieve, read, decode), and passages and pairs read."""
+        """Seconds per stage so far (retrieve, read, decode), and passages and reader passes."""
+
+    @property
+    def allow_overlaps(self) -> bool:
+        return self.config.allow_overlaps
+
+    @property
+    def entity_tokens(self):
+        """The cache of entity wordpieces the reader reads, per KB row."""
+        return self.reading.entity_tokens
 
     @classmethod
     def from_pretrained(
-        cls,
-        model_dir: str | Path,
-        index_dir: str | Path,
-        threshold: float | None = None,
-        top_k: int | None = None,
-        allow_overlaps: bool = False,
-        **reader_settings: object,
+        cls, index_dir: str | Path, model_dir: str | Path | None = None, **link_overrides: object
     ) -> Linker:
-        """The model's linker; ``reader_settings`` override its saved ReaderConfig (None: keep)."""
-        model_dir = Path(model_dir)
+        """The linker of ``model_dir`` (default: the shipped model) over the index in ``index_dir``.
+
+        ``link_overrides`` replace saved link settings (``threshold``, ``top_k``/``test_k``,
+        ``test_stride``, ``allow_overlaps``, ...); None keeps the saved value, and a name that is
+        not a link setting is refused (E040).
+        """
+        model_dir = Path(model_or_default(model_dir))
         saved = read_model_config(model_dir)
         if saved.reader is None:
             raise EntQAError("E042", path=model_dir)
-        named = {"threshold": threshold, "test_k": top_k}
-        overrides = {k: v for k, v in reader_settings.items() if v is not None}
-        overrides |= {k: v for k, v in named.items() if v is not None}
-        config = validated(ReaderConfig, **(saved.reader.model_dump() | overrides))
+        overrides = {k: v for k, v in link_overrides.items() if v is not None and k not in NAMED_OVERRIDES}
+        overrides |= {NAMED_OVERRIDES[k]: v for k, v in link_overrides.items() if k in NAMED_OVERRIDES and v}
+        unknown = sorted(set(overrides) - set(LinkConfig.model_fields))
+        if unknown:
+            known = ", ".join(sorted(LinkConfig.model_fields))
+            raise EntQAError(
+                "E040", detail=f"{', '.join(unknown)} is not a link setting (use one of: {known})"
+            )
+        pair_only = sorted({"test_entity_tokens", "top_p"} & set(overrides))
+        if saved.reader.kind == "joint" and pair_only:
+            detail = (
+                f"{', '.join(pair_only)} applies to the pair reader only; this model's joint reader reads "
+                f"{saved.reader.candidate_title_tokens} title + {saved.reader.candidate_description_tokens} "
+                "description wordpieces per candidate and one span per start"
+            )
+            raise EntQAError("E040", detail=detail)
+        base = (saved.link or LinkConfig()).model_dump()
+        config = validated(LinkConfig, **(base | overrides))
         retriever, passage_config = load_retriever(str(model_dir))
         index = DenseIndex.load(Path(index_dir), model_fingerprint=retriever.entity_encoder.fingerprint)
-        reader = load_reader(model_dir, config.dtype)
+        reader = load_reader(model_dir, config.dtype, saved.reader)
         check_same_vocabulary(retriever.passage_encoder.tokenizer, reader.tokenizer, str(model_dir))
-        return cls(retriever, passage_config, index, reader, config, allow_overlaps)
+        return cls(retriever, passage_config, index, reader, config, saved.reader)
 
     def link(self, inputs: Iterable[str | Document], batch_size: int = 64) -> list[LinkedDocument]:
         documents = (Document(id=str(i), text=x) if isinstance(x, str) else x for i, x in enumerate(inputs))
         return [self.link_document(d, batch_size) for d in documents]
 
     def link_document(
-        self, document: Document, batch_size: int = 64, on_retrieval: RetrievalObserver | None = None
+        self,
+        document: Document,
+        batch_size: int = 64,
+        on_retrieval: RetrievalObserver | None = None,
+        mentions: Sequence[CharSpan] | None = None,
     ) -> LinkedDocument:
-        """Link one document; ``on_retrieval`` (if given) sees its passages and their query vectors."""
+        """Link one document; with ``mentions``, link exactly those character spans (D2KB).
+
+        ``on_retrieval`` (if given) sees the passages and their query vectors.
+        """
         passages = make_passages(document, self.retriever.passage_encoder.tokenizer, self.passage_config)
         if not passages:
             return LinkedDocument(id=document.id, mentions=[])
@@ -93,97 +130,52 @@ class Linker:
         read = rows >= 0
         if self.config.candidate_margin is not None:
             read &= scores >= scores[:, :1] - self.config.candidate_margin
-        self.entity_tokens.fill(rows[read])
-        pair_passage = np.repeat(np.arange(len(passages)), rows.shape[1])
-        pair_row = rows.reshape(-1)
-        valid = read.reshape(-1)
-        pair_passage, pair_row = pair_passage[valid], pair_row[valid]
         clock = self._lap("retrieve", clock)
-        start_logp, end_logp, rerank_logits = self._read_pairs(passages, pair_passage, pair_row, batch_size)
-        clock = self._lap("read", clock)
-        self.profile["pairs"] += len(pair_row)
         self.profile["passages"] += len(passages)
-        rerank_probability = _softmax_by_group(rerank_logits, pair_passage, len(passages))
-        passage_lengths = np.array([len(p.token_ids) for p in passages])
-        kept = decode_batch(
-            start_logp,
-            end_logp,
-            passage_lengths[pair_passage],
-            rerank_probability,
-            self.config.threshold,
-            self.config.top_p,
-            self.config.max_span_tokens,
-        )
-        kept_rows = sorted({int(pair_row[span.pair]) for span in kept})
-        entities = dict(zip(kept_rows, self.index.kb.by_rows(kept_rows)))
-        scored = []
-        for span in kept:
-            start, end = to_characters(span, passages[pair_passage[span.pair]].offsets)
-            scored.append(ScoredSpan(start, end, entities[int(pair_row[span.pair])].id, span.score))
-        merged = merge_spans(scored, self.allow_overlaps)
-        titles = {e.id: e.title for e in entities.values()}
+        if mentions is None:
+            found = self.reading.spans(passages, rows, read, batch_size, self.profile)
+        else:
+            found = self.reading.given_spans(passages, rows, read, list(mentions), batch_size, self.profile)
+        clock = self._lap("read", clock)
+        merged = merge_spans(found, self.config.allow_overlaps or mentions is not None)
+        if mentions is not None:
+            merged = best_per_span(merged)
+        linked = self._linked_spans(document, merged)
         self._lap("decode", clock)
-        return LinkedDocument(
-            id=document.id,
-            mentions=[
-                LinkedSpan(
-                    start=s.start,
-                    end=s.end,
-                    text=document.text[s.start : s.end],
-                    entity=s.entity,
-                    title=titles[s.entity],
-                    score=round(s.score, 6),
-                )
-                for s in merged
-            ],
-        )
+        return LinkedDocument(id=document.id, mentions=linked)
+
+    def _linked_spans(self, document: Document, spans: list[ScoredSpan]) -> list[LinkedSpan]:
+        kb = self.index.kb
+        titles = {i: e.title for i in sorted({s.entity for s in spans}) if (e := kb.by_id(i)) is not None}
+        return [
+            LinkedSpan(
+                start=s.start,
+                end=s.end,
+                text=document.text[s.start : s.end],
+                entity=s.entity,
+                title=titles.get(s.entity, s.entity),
+                score=round(s.score, 6),
+            )
+            for s in spans
+        ]
 
     def _lap(self, stage: str, since: float) -> float:
         now = time.perf_counter()
         self.profile[stage] += now - since
         return now
 
-    def _read_pairs(
-        self, passages, pair_passage: np.ndarray, pair_row: np.ndarray, batch_size: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Start/end log-probabilities ``[pairs, L + 1]`` and rerank logits ``[pairs]``, in pair order.
 
-        Pairs are read in batches of similar length (entity texts vary from a title to 64 wordpieces),
-        so little compute goes to padding; results are put back in the original order.
-        """
-        import torch
-
-        from entqa_kit.reading.pair import build_inputs
-
-        width = self.passage_config.length + 1
-        entity_ids = [self.entity_tokens[int(r)] for r in pair_row]
-        lengths = np.array(
-            [
-                len(passages[p].token_ids) + len(passages[p].topic_ids) + len(e)
-                for p, e in zip(pair_passage, entity_ids)
-            ]
-        )
-        order = np.argsort(lengths, kind="stable")
-        start_logp = np.empty((len(pair_row), width), dtype=np.float32)
-        end_logp = np.empty((len(pair_row), width), dtype=np.float32)
-        rerank = np.empty(len(pair_row), dtype=np.float32)
-        enabled = self.reader.compute_dtype == "bfloat16"
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled):
-            for begin in range(0, len(order), batch_size):
-                chunk = order[begin : begin + batch_size]
-                inputs = build_inputs(
-                    [passages[pair_passage[i]] for i in chunk],
-                    [entity_ids[i] for i in chunk],
-                    self.reader.tokenizer,
-                )
-                starts, ends, logits = self.reader.model(inputs)
-                start_logp[chunk] = _fixed_width(starts, width)
-                end_logp[chunk] = _fixed_width(ends, width)
-                rerank[chunk] = logits.float().numpy()
-        return start_logp, end_logp, rerank
+def best_per_span(spans: list[ScoredSpan]) -> list[ScoredSpan]:
+    """One entity per character span: the best-scored one."""
+    best: dict[CharSpan, ScoredSpan] = {}
+    for span in spans:
+        key = (span.start, span.end)
+        if key not in best or span.score > best[key].score:
+            best[key] = span
+    return sorted(best.values(), key=lambda s: (s.start, s.end))
 
 
-def inference_passages(trained: PassageConfig, config: ReaderConfig) -> PassageConfig:
+def inference_passages(trained: PassageConfig, config: LinkConfig) -> PassageConfig:
     """The trained passage settings, with ``test_stride`` when it is set."""
     if config.test_stride is None:
         return trained
@@ -199,21 +191,3 @@ def quantized(reader: ReaderBundle) -> ReaderBundle:
 
     model = torch.ao.quantization.quantize_dynamic(reader.model, {torch.nn.Linear}, dtype=torch.qint8)
     return ReaderBundle(model, reader.tokenizer, "float32")
-
-
-def _fixed_width(logp, width: int) -> np.ndarray:
-    """Columns 0..width-1 (null + passage positions) as float numpy, padding with -inf."""
-    array = logp.float().numpy()
-    if array.shape[1] >= width:
-        return array[:, :width]
-    return np.pad(array, ((0, 0), (0, width - array.shape[1])), constant_values=-np.inf)
-
-
-def _softmax_by_group(logits: np.ndarray, groups: np.ndarray, num_groups: int) -> np.ndarray:
-    """Softmax of ``logits`` within each group (the K candidates of one passage)."""
-    maxima = np.full(num_groups, -np.inf)
-    np.maximum.at(maxima, groups, logits)
-    exp = np.exp(logits - maxima[groups])
-    sums = np.zeros(num_groups)
-    np.add.at(sums, groups, exp)
-    return exp / sums[groups]

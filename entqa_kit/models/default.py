@@ -23,3 +23,11 @@ def default_model_dir() -> Path:
 def model_or_default(model: str | Path | None) -> str:
     """``model`` itself, or the shipped default's directory when it is not given."""
     return str(model) if model is not None else str(default_model_dir())
+
+
+def is_shipped_default(model: str | Path) -> bool:
+    """Whether ``model`` is the shipped model's directory inside the installed package."""
+    try:
+        return Path(model).resolve() == DEFAULT_MODEL_DIR
+    except OSError:
+        return False

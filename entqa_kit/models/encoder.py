@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from entqa_kit.core.config import DEFAULT_MODEL, EncoderConfig
-from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.errors import EntQAError, reason
 from entqa_kit.core.records import Entity
 
 if TYPE_CHECKING:
@@ -77,16 +77,20 @@ class SentenceTransformersHints:
         modules_file = path / "modules.json"
         if not modules_file.is_file():
             return cls()
-        modules = json.loads(modules_file.read_text(encoding="utf-8"))
-        pooling, normalize = None, False
-        for module in modules:
-            kind = module.get("type", "")
-            if kind.endswith("Pooling"):
-                pooling_config = path / module.get("path", "") / "config.json"
-                settings = json.loads(pooling_config.read_text()) if pooling_config.is_file() else {}
-                pooling = "cls" if settings.get("pooling_mode_cls_token") else "mean"
-            if kind.endswith("Normalize"):
-                normalize = True
+        try:
+            modules = json.loads(modules_file.read_text(encoding="utf-8"))
+            pooling, normalize = None, False
+            for module in modules:
+                kind = module.get("type", "")
+                if kind.endswith("Pooling"):
+                    pooling_config = path / module.get("path", "") / "config.json"
+                    settings = json.loads(pooling_config.read_text()) if pooling_config.is_file() else {}
+                    pooling = "cls" if settings.get("pooling_mode_cls_token") else "mean"
+                if kind.endswith("Normalize"):
+                    normalize = True
+        except (OSError, ValueError, AttributeError, TypeError) as exc:  # damaged sentence-transformers files
+            detail = f"{modules_file.name} or its pooling config is damaged: {reason(exc)}"
+            raise EntQAError("E021", model=str(path), detail=detail) from None
         return cls(pooling=pooling, normalize=normalize)
 
 
@@ -96,6 +100,18 @@ def entity_text(entity: Entity, sep_token: str, include_aliases: bool = False, m
     if include_aliases and entity.aliases and max_aliases:
         title = f"{title} ({'; '.join(entity.aliases[:max_aliases])})"
     return f"{title} {sep_token} {entity.description}" if entity.description else title
+
+
+class Fingerprint(str):
+    """An encoder fingerprint (a hex string) that also keeps what it hashed, ``parts``: the model
+    name, ``weights`` and ``tokenizer`` hashes, and the text settings (pooling, max_entity_tokens, ...)."""
+
+    parts: dict[str, object]
+
+    def __new__(cls, value: str, parts: dict[str, object]) -> Fingerprint:
+        fingerprint = super().__new__(cls, value)
+        fingerprint.parts = parts
+        return fingerprint
 
 
 class TextEncoder:
@@ -110,7 +126,7 @@ class TextEncoder:
         self.pooling = config.pooling or hints.pooling or "cls"
         self.normalize = config.normalize if config.normalize is not None else hints.normalize
         self.dim: int = int(model.config.hidden_size)
-        self._fingerprint: str | None = None
+        self._fingerprint: Fingerprint | None = None
         self.compute_dtype = resolve_dtype(config.dtype)
 
     @classmethod
@@ -135,10 +151,12 @@ class TextEncoder:
         return cls(config, path, tokenizer, model)
 
     @property
-    def fingerprint(self) -> str:
-        """A content hash of the weights, tokenizer and the settings that change vectors."""
+    def fingerprint(self) -> Fingerprint:
+        """A content hash of the weights, tokenizer and the settings that change vectors; it carries
+        its parts (``.parts``) so that a mismatch can name what differs."""
         if self._fingerprint is None:
             digest = hashlib.sha256()
+            parts = {"weights": hashlib.sha256(), "tokenizer": hashlib.sha256()}
             settings = {
                 "pooling": self.pooling,
                 "normalize": self.normalize,
@@ -150,11 +168,14 @@ class TextEncoder:
             files = [self.path / n for n in _HASHED_FILES] + sorted(self.path.glob("*.safetensors"))
             for file in files:
                 if file.is_file():
+                    part = parts["weights" if file.suffix == ".safetensors" else "tokenizer"]
                     digest.update(file.name.encode())
                     with file.open("rb") as handle:
                         while chunk := handle.read(1 << 22):
                             digest.update(chunk)
-            self._fingerprint = digest.hexdigest()[:16]
+                            part.update(chunk)
+            described = {"model": self.config.model} | {k: v.hexdigest()[:12] for k, v in parts.items()}
+            self._fingerprint = Fingerprint(digest.hexdigest()[:16], described | settings)
         return self._fingerprint
 
     def entity_texts(self, entities: Sequence[Entity]) -> list[str]:

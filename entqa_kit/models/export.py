@@ -13,6 +13,7 @@ from pathlib import Path
 
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.models.model_dir import is_model_dir
+from entqa_kit.models.not_a_model import not_a_model_dir
 
 SKIPPED = ("checkpoints",)
 DTYPES = ("float16", "bfloat16", "float32")
@@ -44,11 +45,11 @@ def _cast_safetensors(source: Path, target: Path, dtype: str) -> None:
 
 def export_model(source: Path, out: Path, dtype: str = "float16", overwrite: bool = False) -> ExportResult:
     if not is_model_dir(source):
-        raise EntQAError("E020", model=str(source))
+        raise not_a_model_dir(source)
     if dtype not in DTYPES:
         raise EntQAError("E041", what="--dtype", expected=", ".join(DTYPES), value=dtype)
     if out.exists() and not overwrite:
-        raise EntQAError("E036", path=out)
+        raise EntQAError("E094", path=out)
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     files = size = 0

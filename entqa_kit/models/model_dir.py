@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from entqa_kit.core.atomic import write_json_atomic, write_text_atomic
-from entqa_kit.core.config import CalibrationRecord, EncoderConfig, PassageConfig, ReaderConfig, Recipe, RetrieverConfig
+from entqa_kit.core.config import (
+    CalibrationRecord,
+    EncoderConfig,
+    LinkConfig,
+    PassageConfig,
+    ReaderConfig,
+    ReaderTrainConfig,
+    Recipe,
+    RetrieverConfig,
+    split_legacy_reader,
+)
+from entqa_kit.core.json_files import read_json_model
 from entqa_kit.models.encoder import TextEncoder
-from entqa_kit.core.errors import EntQAError
+from entqa_kit.models.not_a_model import not_a_model_dir
 
 CONFIG_FILE = "entqa_config.json"
 PASSAGE_TOWER = "retriever/passage_encoder"
@@ -40,8 +51,15 @@ class ModelConfig(BaseModel):
     recipe: Recipe | None = None
     training: TrainingRecord = Field(default_factory=TrainingRecord)
     reader: ReaderConfig | None = None
+    reader_train: ReaderTrainConfig | None = None
+    link: LinkConfig | None = None
     reader_training: TrainingRecord | None = None
     calibration: CalibrationRecord | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_legacy_reader(cls, values: object) -> object:
+        return split_legacy_reader(values)
 
 
 def is_model_dir(path: str | Path) -> bool:
@@ -69,8 +87,8 @@ def resolved_encoder_config(config: EncoderConfig, model_dir: Path) -> EncoderCo
 def read_model_config(model_dir: Path) -> ModelConfig:
     path = model_dir / CONFIG_FILE
     if not path.is_file():
-        raise EntQAError("E020", model=str(model_dir))
-    return ModelConfig.model_validate_json(path.read_text(encoding="utf-8"))
+        raise not_a_model_dir(model_dir)
+    return read_json_model(ModelConfig, path, "E074")
 
 
 def entity_encoder_config(model: str) -> EncoderConfig:
@@ -106,16 +124,18 @@ def model_card(config: ModelConfig) -> str:
     ]
     if config.reader:
         reader = config.reader
+        link = config.link or LinkConfig()
         minutes = config.reader_training.seconds / 60 if config.reader_training else 0.0
         levers = [
-            f"stride {reader.test_stride}" if reader.test_stride else "",
-            f"{reader.test_entity_tokens} entity wordpieces" if reader.test_entity_tokens else "",
-            f"candidate margin {reader.candidate_margin:g}" if reader.candidate_margin is not None else "",
-            "int8 reader" if reader.quantize != "none" else "",
+            f"stride {link.test_stride}" if link.test_stride else "",
+            f"{link.test_entity_tokens} entity wordpieces" if link.test_entity_tokens else "",
+            f"candidate margin {link.candidate_margin:g}" if link.candidate_margin is not None else "",
+            "int8 reader" if link.quantize != "none" else "",
         ]
         speed = "; when linking: " + ", ".join(x for x in levers if x) if any(levers) else ""
         lines.append(
-            f"- reader: `{reader.model}`, K={reader.test_k} candidates per passage, γ={reader.threshold:g}"
+            f"- reader ({reader.kind}): `{reader.model}`, K={link.test_k} candidates per passage, "
+            f"γ={link.threshold:g}"
             f"{speed}; {minutes:.1f} min of training"
         )
     if config.calibration:

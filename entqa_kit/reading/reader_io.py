@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from entqa_kit.core.config import ReaderConfig
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.kb.store import KnowledgeBase
 from entqa_kit.models.encoder import entity_text, resolve_dtype, resolve_model_path
@@ -20,8 +21,8 @@ class ReaderBundle:
     compute_dtype: str
 
     @classmethod
-    def create(cls, model: str, dtype: str = "auto") -> ReaderBundle:
-        """A reader with a pretrained encoder and fresh heads."""
+    def create(cls, model: str, dtype: str = "auto", config: ReaderConfig | None = None) -> ReaderBundle:
+        """A reader of ``config.kind`` (default: pair) with a pretrained encoder and fresh heads."""
         import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -36,7 +37,21 @@ class ReaderBundle:
             encoder = AutoModel.from_pretrained(path, use_safetensors=True, dtype=torch.float32)
         except (OSError, ValueError) as exc:
             raise EntQAError("E021", model=model, detail=str(exc).splitlines()[0]) from None
+        if config is not None and config.kind == "joint":
+            from entqa_kit.reading.joint import JointReaderModel, marker_token_ids
+
+            marker_token_ids(tokenizer, config.max_candidates + 1)
+            if len(tokenizer) > encoder.get_input_embeddings().num_embeddings:
+                encoder.resize_token_embeddings(len(tokenizer))
+            return cls(JointReaderModel(encoder), tokenizer, resolve_dtype(dtype))
         return cls(ReaderModel(encoder), tokenizer, resolve_dtype(dtype))
+
+    def head_modules(self) -> dict:
+        """The reader's heads by name (the pair reader: span and rerank)."""
+        model = getattr(self.model, "_orig_mod", self.model)
+        if hasattr(model, "head_modules"):
+            return model.head_modules()
+        return {"span": model.span, "rerank": model.rerank}
 
 
 def save_reader(bundle: ReaderBundle, model_dir: Path) -> None:
@@ -45,25 +60,25 @@ def save_reader(bundle: ReaderBundle, model_dir: Path) -> None:
     directory = model_dir / READER_DIR
     bundle.model.encoder.save_pretrained(directory / "encoder", safe_serialization=True)
     bundle.tokenizer.save_pretrained(directory / "encoder")
-    heads = {f"span.{k}": v for k, v in bundle.model.span.state_dict().items()}
-    heads |= {f"rerank.{k}": v for k, v in bundle.model.rerank.state_dict().items()}
+    heads = {
+        f"{name}.{key}": value
+        for name, module in bundle.head_modules().items()
+        for key, value in module.state_dict().items()
+    }
     save_file({k: v.contiguous() for k, v in heads.items()}, str(directory / HEADS_FILE))
 
 
-def load_reader(model_dir: Path, dtype: str = "auto") -> ReaderBundle:
+def load_reader(model_dir: Path, dtype: str = "auto", config: ReaderConfig | None = None) -> ReaderBundle:
     from safetensors.torch import load_file
 
     directory = model_dir / READER_DIR
     if not (directory / HEADS_FILE).is_file():
         raise EntQAError("E042", path=model_dir)
-    bundle = ReaderBundle.create(str(directory / "encoder"), dtype)
+    bundle = ReaderBundle.create(str(directory / "encoder"), dtype, config)
     heads = load_file(str(directory / HEADS_FILE))
-    bundle.model.span.load_state_dict(
-        {k.removeprefix("span."): v for k, v in heads.items() if k.startswith("span.")}
-    )
-    bundle.model.rerank.load_state_dict(
-        {k.removeprefix("rerank."): v for k, v in heads.items() if k.startswith("rerank.")}
-    )
+    for name, module in bundle.head_modules().items():
+        prefix = f"{name}."
+        module.load_state_dict({k.removeprefix(prefix): v for k, v in heads.items() if k.startswith(prefix)})
     bundle.model.eval()
     return bundle
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from entqa_kit.core.atomic import write_json_atomic
+from entqa_kit.core.errors import EntQAError, reason
 
 LAST = "checkpoints/last"
 STATE_FILE = "state.json"
@@ -20,7 +21,7 @@ def save_checkpoint(
     from safetensors.torch import save_file, save_model
 
     final = model_dir / name
-    tmp = final.with_name("last.tmp")
+    tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for module_name, module in modules.items():
@@ -28,7 +29,7 @@ def save_checkpoint(
     tensors, groups = _flatten_optimizer(optimizer.state_dict())
     save_file(tensors, str(tmp / "optimizer.safetensors"))
     write_json_atomic(tmp / STATE_FILE, {**state, "param_groups": groups})
-    old = final.with_name("last.old")
+    old = final.with_name(final.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
@@ -46,11 +47,14 @@ def load_checkpoint(
     final = model_dir / name
     if not (final / STATE_FILE).is_file():
         return None
-    for module_name, module in modules.items():
-        load_model(module, str(final / f"{module_name}.safetensors"))
-    state = json.loads((final / STATE_FILE).read_text(encoding="utf-8"))
-    tensors = load_file(str(final / "optimizer.safetensors"))
-    optimizer.load_state_dict(_unflatten_optimizer(tensors, state.pop("param_groups")))
+    try:
+        for module_name, module in modules.items():
+            load_model(module, str(final / f"{module_name}.safetensors"))
+        state = json.loads((final / STATE_FILE).read_text(encoding="utf-8"))
+        tensors = load_file(str(final / "optimizer.safetensors"))
+        optimizer.load_state_dict(_unflatten_optimizer(tensors, state.pop("param_groups")))
+    except Exception as exc:  # damaged or truncated files (json, safetensors, shapes): a coded error
+        raise EntQAError("E075", path=final, detail=reason(exc)) from None
     return state
 
 

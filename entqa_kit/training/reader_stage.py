@@ -1,8 +1,11 @@
-"""Reader training on the trained retriever's candidates (gold entities always included)."""
+"""Reader training on the trained retriever's candidates (gold entities always included).
+
+The reader's kind decides the objective: :class:`PairObjective` (EntQA: K pair passes per
+passage) or :class:`JointObjective` (one pass per passage with all K candidates).
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,22 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from entqa_kit.core.config import Recipe
-from entqa_kit.core.progress import progress_bar, stderr_console
+from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.progress import progress_bar
 from entqa_kit.core.records import Document, Passage
 from entqa_kit.documents import load_training_documents, subsample
 from entqa_kit.documents.passages import passages_of
 from entqa_kit.index.dense import DenseIndex
 from entqa_kit.models.model_dir import TrainingRecord, read_model_config, write_model_dir
-from entqa_kit.reading.reader_io import (
-    EntityTokenCache,
-    ReaderBundle,
-    check_same_vocabulary,
-    load_reader,
-    save_reader,
-)
+from entqa_kit.reading.reader_io import ReaderBundle, check_same_vocabulary, load_reader, save_reader
 from entqa_kit.retrieval.loading import load_retriever
-from entqa_kit.training.checkpoint import load_checkpoint, save_checkpoint
-from entqa_kit.training.schedule import linear_warmup_decay
+from entqa_kit.training.loop import FitConfig, fit
+from entqa_kit.training.reader_objectives import JointObjective, PairObjective
 
 READER_CHECKPOINT = "checkpoints/reader-last"
 
@@ -40,17 +38,24 @@ class ReaderTrainResult:
 def gold_spans(passage: Passage, document: Document) -> dict[str, list[tuple[int, int]]]:
     """Gold entity id -> wordpiece spans (1-based positions) of its mentions inside the passage."""
     spans: dict[str, list[tuple[int, int]]] = {}
+    for mention, positions in mention_positions(passage, document):
+        if mention.in_kb:
+            for entity in mention.entities:
+                spans.setdefault(entity, []).append(positions)
+    return spans
+
+
+def mention_positions(passage: Passage, document: Document):
+    """``(mention, (start, end))`` for each mention wholly inside the passage, on wordpiece edges."""
     for mention in document.mentions:
         inside = [
             i for i, (s, e) in enumerate(passage.offsets) if s >= mention.start and e <= mention.end and e > s
         ]
-        if not mention.in_kb or not inside:
+        if not inside:
             continue
         if passage.offsets[inside[0]][0] != mention.start or passage.offsets[inside[-1]][1] != mention.end:
             continue  # the mention is cut by the window edge
-        for entity in mention.entities:
-            spans.setdefault(entity, []).append((inside[0] + 1, inside[-1] + 1))
-    return spans
+        yield mention, (inside[0] + 1, inside[-1] + 1)
 
 
 def model_index_dir(model_dir: Path, recipe: Recipe) -> Path:
@@ -76,76 +81,63 @@ def training_pairs(
     return examples
 
 
+def require_resolved_gold(documents: Sequence[Document], passages: Sequence[Passage], source: str) -> None:
+    """Stop with a coded error when no gold mention of the training data resolves to the KB."""
+    if any(p.gold for p in passages):
+        return
+    read = sum(len(d.mentions) for d in documents)
+    resolved = sum(1 for d in documents for m in d.mentions if m.in_kb)
+    raise EntQAError("E044", source=source, docs=len(documents), read=read, resolved=resolved)
+
+
 def train_reader(
     recipe: Recipe, model_dir: Path, resume: bool = False, quiet: bool = False
 ) -> ReaderTrainResult:
-    import torch
-
-    from entqa_kit.reading.pair import build_inputs, reader_loss
-
-    started = time.perf_counter()
-    config = recipe.reader
-    torch.manual_seed(config.seed)
+    config, train = recipe.reader, recipe.reader_train
     retriever, passage_config = load_retriever(str(model_dir))
     index = DenseIndex.load(model_index_dir(model_dir, recipe), retriever.entity_encoder.fingerprint)
     kb = index.kb
     docs = load_training_documents(recipe.data, kb).documents
     by_id = {d.id: d for d in docs}
-    passages = [p for p in passages_of(docs, retriever.passage_encoder.tokenizer, passage_config) if p.gold]
-    passages = subsample(passages, config.max_train_passages, config.seed)
+    all_passages = passages_of(docs, retriever.passage_encoder.tokenizer, passage_config)
+    require_resolved_gold(docs, all_passages, recipe.data.train)
+    passages = subsample([p for p in all_passages if p.gold], train.max_train_passages, train.seed)
+    extra = 8 if config.kind == "pair" else 0
     with progress_bar("Retrieving training candidates", len(passages), quiet) as advance:
         vectors = retriever.encode_passages(passages, 64, advance)
-    _, retrieved = index.search(vectors, config.train_k + 8)
-    examples = training_pairs(passages, by_id, retrieved, kb, config.train_k)
+    _, retrieved = index.search(vectors, train.train_k + extra)
 
     if recipe.init_from is not None:  # adapt a trained reader (its encoder and heads)
-        bundle = load_reader(Path(recipe.init_from), config.dtype)
-        check_same_vocabulary(bundle.tokenizer, retriever.passage_encoder.tokenizer, recipe.init_from)
+        bundle = load_reader(Path(recipe.init_from), train.dtype, config)
     else:
-        bundle = ReaderBundle.create(config.model, config.dtype)
-    entity_tokens = EntityTokenCache(kb, bundle.tokenizer, config.max_entity_tokens)
-    optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=config.learning_rate)
-    total = -(-len(examples) // config.batch_size) * config.epochs
-    schedule = linear_warmup_decay(optimizer, total, config.warmup_fraction)
-    state = {"epochs_done": 0, "step": 0, "history": []}
-    if resume and (
-        restored := load_checkpoint(model_dir, {"reader": bundle.model}, optimizer, READER_CHECKPOINT)
-    ):
-        state = restored
-        schedule.load_state_dict(state["scheduler"])
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bundle.compute_dtype == "bfloat16")
-    loss_value = float("nan")
-    for epoch in range(state["epochs_done"], config.epochs):
-        order = np.random.default_rng(config.seed + epoch).permutation(len(examples))
-        bundle.model.train()
-        with progress_bar(f"reader epoch {epoch + 1}/{config.epochs}", len(order), quiet) as advance:
-            for start in range(0, len(order), config.batch_size):
-                batch = [examples[i] for i in order[start : start + config.batch_size]]
-                pair_passages = [p for p, rows, _ in batch for _ in rows]
-                pair_entities = [entity_tokens[r] for _, rows, _ in batch for r in rows]
-                spans = [s for _, _, per_row in batch for s in per_row]
-                with autocast:
-                    inputs = build_inputs(pair_passages, pair_entities, bundle.tokenizer)
-                    start_logp, end_logp, rerank = bundle.model(inputs)
-                    loss = reader_loss(start_logp, end_logp, rerank, spans, config.train_k)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                state["step"] += 1
-                loss_value = loss.item()
-                advance(len(batch), f"loss {loss_value:.3f}")
-        state["epochs_done"] = epoch + 1
-        state["history"].append({"epoch": epoch + 1, "loss": round(loss_value, 4)})
-        state["scheduler"] = schedule.state_dict()
-        save_checkpoint(model_dir, {"reader": bundle.model}, optimizer, state, READER_CHECKPOINT)
-        if not quiet:
-            stderr_console.print(f"reader epoch {epoch + 1}: loss {loss_value:.3f}")
+        bundle = ReaderBundle.create(config.model, train.dtype, config)
+    source = recipe.init_from or config.model
+    check_same_vocabulary(bundle.tokenizer, retriever.passage_encoder.tokenizer, source)
+    if config.kind == "joint":
+        objective = JointObjective(bundle, config, train, recipe.link, passages, by_id, retrieved, kb)
+    else:
+        examples = training_pairs(passages, by_id, retrieved, kb, train.train_k)
+        objective = PairObjective(bundle, config, train, examples, kb)
+    objective.model_dir = model_dir
+    model_config = read_model_config(model_dir)
+    model_config.reader, model_config.reader_train, model_config.link = config, train, recipe.link
+    write_model_dir(model_dir, model_config)  # each epoch's reader is saved as it finishes
+    fit_config = FitConfig(
+        epochs=train.epochs,
+        learning_rate=train.learning_rate,
+        warmup_fraction=train.warmup_fraction,
+        seed=train.seed,
+        bf16=bundle.compute_dtype == "bfloat16",
+        checkpoint=READER_CHECKPOINT,
+        label="reader",
+    )
+    steps = -(-objective.num_examples() // train.batch_size)
+    result = fit(objective, fit_config, model_dir, steps, resume, quiet)
     bundle.model.eval()
     save_reader(bundle, model_dir)
-    seconds = time.perf_counter() - started
     model_config = read_model_config(model_dir)
-    model_config.reader = config
-    model_config.reader_training = TrainingRecord(history=state["history"], seconds=seconds)
+    model_config.reader, model_config.reader_train, model_config.link = config, train, recipe.link
+    model_config.reader_training = TrainingRecord(history=result.history, seconds=result.seconds)
     write_model_dir(model_dir, model_config)
-    return ReaderTrainResult(model_dir, seconds, loss_value)
+    final = result.history[-1]["loss"] if result.history else float("nan")
+    return ReaderTrainResult(model_dir, result.seconds, final)

@@ -9,6 +9,8 @@ from typing import Any
 
 from entqa_kit.core.config import Recipe
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import read_bytes, require_file
+from entqa_kit.io.text_lines import decode_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,10 +49,9 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
 
 
 def load_recipe(path: Path, overrides: list[str] | None = None) -> Recipe:
-    if not path.is_file():
-        raise EntQAError("E001", path=path)
+    text = decode_text(read_bytes(require_file(path, "recipe")), path)  # E001/E079/E003, no traceback
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise EntQAError("E040", detail=f"{path}: {exc}") from None
     values = apply_overrides(values, overrides or [])

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from entqa_kit.core.errors import EntQAError
+from entqa_kit.core.paths import require_file
 from entqa_kit.core.records import Entity, SourceEntity
 from kb_adapters.base import BadRowLog, ReadOptions
 
@@ -102,8 +103,7 @@ class OboAdapter:
         return False
 
     def read(self, path: Path, options: ReadOptions, bad: BadRowLog) -> Iterator[SourceEntity]:
-        if not path.is_file():
-            raise EntQAError("E001", path=path)
+        require_file(path, "KB")  # E001 missing, E017 a directory, E078 a broken link
         return self._read(path, bad)
 
     def _read(self, path: Path, bad: BadRowLog) -> Iterator[SourceEntity]:

@@ -1,0 +1,167 @@
+"""The reader objectives for :func:`entqa_kit.training.loop.fit`: pair (EntQA) and joint (ReLiK-style)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from entqa_kit.core.config import LinkConfig, ReaderConfig, ReaderTrainConfig
+from entqa_kit.core.records import Document, Passage
+from entqa_kit.reading.candidates import CandidateTokenCache
+from entqa_kit.reading.reader_io import EntityTokenCache, ReaderBundle, save_reader
+from entqa_kit.training.loop import EpochReport
+
+
+def _groups(bundle: ReaderBundle, learning_rate: float, head_learning_rate: float | None) -> list[dict]:
+    heads = [p for m in bundle.head_modules().values() for p in m.parameters()]
+    return [
+        {"params": list(bundle.model.encoder.parameters()), "lr": learning_rate},
+        {"params": heads, "lr": head_learning_rate or learning_rate},
+    ]
+
+
+class _ReaderObjective:
+    bundle: ReaderBundle
+    train: ReaderTrainConfig
+
+    def modules(self) -> dict[str, Any]:
+        return {"reader": self.bundle.model}
+
+    def parameter_groups(self, learning_rate: float) -> list[dict]:
+        return _groups(self.bundle, learning_rate, self.train.head_learning_rate)
+
+    def end_epoch(self, epoch: int) -> EpochReport:
+        return EpochReport()
+
+    model_dir: Path | None = None
+
+    def save_best(self) -> None:
+        """No dev score chooses an epoch: each finished epoch's reader is saved (usable at once)."""
+        if self.model_dir is not None:
+            save_reader(self.bundle, self.model_dir)
+
+
+class PairObjective(_ReaderObjective):
+    """EntQA's objective (2): rerank log-likelihood of gold candidates plus every gold span's."""
+
+    def __init__(
+        self,
+        bundle: ReaderBundle,
+        config: ReaderConfig,
+        train: ReaderTrainConfig,
+        examples: list[tuple[Passage, list[int], list[list[tuple[int, int]]]]],
+        kb,
+    ) -> None:
+        self.bundle, self.train, self.examples = bundle, train, examples
+        self.entity_tokens = EntityTokenCache(kb, bundle.tokenizer, config.max_entity_tokens)
+
+    def num_examples(self) -> int:
+        return len(self.examples)
+
+    def batches(self, epoch: int, rng: np.random.Generator) -> Iterator[Sequence[Any]]:
+        order = rng.permutation(len(self.examples))
+        for start in range(0, len(order), self.train.batch_size):
+            yield [self.examples[i] for i in order[start : start + self.train.batch_size]]
+
+    def loss(self, batch: Sequence[Any]):
+        from entqa_kit.reading.pair import build_inputs, reader_loss
+
+        pair_passages = [p for p, rows, _ in batch for _ in rows]
+        pair_entities = [self.entity_tokens[r] for _, rows, _ in batch for r in rows]
+        spans = [s for _, _, per_row in batch for s in per_row]
+        inputs = build_inputs(pair_passages, pair_entities, self.bundle.tokenizer)
+        start_logp, end_logp, rerank = self.bundle.model(inputs)
+        return reader_loss(start_logp, end_logp, rerank, spans, self.train.train_k)
+
+
+@dataclass(frozen=True)
+class JointExample:
+    """A training passage: its mentions' positions with their KB rows (None: out of the KB) and the
+    retriever's candidates (best first)."""
+
+    passage: Passage
+    mentions: tuple[tuple[int, int, int | None], ...]
+    retrieved: tuple[int, ...]
+
+
+class JointObjective(_ReaderObjective):
+    """Start BCE, end CE and entity-choice CE over K candidates in random order, golds sometimes dropped."""
+
+    def __init__(
+        self,
+        bundle: ReaderBundle,
+        config: ReaderConfig,
+        train: ReaderTrainConfig,
+        link: LinkConfig,
+        passages: Sequence[Passage],
+        documents: dict[str, Document],
+        retrieved: np.ndarray,
+        kb,
+    ) -> None:
+        from entqa_kit.reading.joint import marker_token_ids
+        from entqa_kit.training.reader_stage import mention_positions
+
+        self.bundle, self.train, self.link = bundle, train, link
+        self.k = min(train.train_k, config.max_candidates)
+        self.markers = marker_token_ids(bundle.tokenizer, config.max_candidates + 1)
+        self.tokens = CandidateTokenCache(
+            kb, bundle.tokenizer, config.candidate_title_tokens, config.candidate_description_tokens
+        )
+        self.examples: list[JointExample] = []
+        for passage, found in zip(passages, retrieved):
+            mentions = []
+            for mention, (start, end) in mention_positions(passage, documents[passage.document_id]):
+                rows = (
+                    [r for e in mention.entities if (r := kb.row_of(e)) is not None] if mention.in_kb else []
+                )
+                mentions.append((start, end, rows[0] if rows else None))
+            if any(row is not None for _, _, row in mentions):
+                candidates = tuple(int(r) for r in found if r >= 0)
+                self.examples.append(JointExample(passage, tuple(mentions), candidates))
+        self.tokens.fill({r for x in self.examples for r in x.retrieved} | self._gold_rows())
+
+    def _gold_rows(self) -> set[int]:
+        return {row for x in self.examples for _, _, row in x.mentions if row is not None}
+
+    def num_examples(self) -> int:
+        return len(self.examples)
+
+    def candidates(self, example: JointExample, rng: np.random.Generator) -> list[int]:
+        """Golds (each dropped with ``gold_drop``), then the retriever's best others, shuffled."""
+        golds = list(dict.fromkeys(row for _, _, row in example.mentions if row is not None))
+        kept = [row for row in golds if rng.random() >= self.train.gold_drop]
+        others = [r for r in example.retrieved if r not in golds][: self.k - len(kept)]
+        rows = (kept + others)[: self.k]
+        rng.shuffle(rows)
+        return rows
+
+    def batches(self, epoch: int, rng: np.random.Generator) -> Iterator[Sequence[Any]]:
+        from entqa_kit.reading.joint import GoldSpan, joint_layout
+
+        order = rng.permutation(len(self.examples))
+        for begin in range(0, len(order), self.train.batch_size):
+            batch = []
+            for index in order[begin : begin + self.train.batch_size]:
+                example = self.examples[index]
+                rows = self.candidates(example, rng)
+                slot_of = {row: slot for slot, row in enumerate(rows, start=1)}
+                layout = joint_layout(
+                    example.passage, [self.tokens[r] for r in rows], self.markers, self.bundle.tokenizer
+                )
+                golds = [
+                    GoldSpan(len(batch), start, end, slot_of.get(row, 0) if row is not None else 0)
+                    for start, end, row in example.mentions
+                ]
+                batch.append((layout, golds))
+            yield batch
+
+    def loss(self, batch: Sequence[Any]):
+        from entqa_kit.reading.joint import batch_layouts, joint_loss
+
+        inputs = batch_layouts([layout for layout, _ in batch], self.bundle.tokenizer.pad_token_id or 0)
+        golds = [g for _, spans in batch for g in spans]
+        return joint_loss(self.bundle.model, inputs, golds, self.link.max_span_tokens)

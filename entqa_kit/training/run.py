@@ -1,0 +1,88 @@
+"""Train a recipe into a model directory: the retriever, then the reader on its candidates.
+
+``train("recipes/aida-cpu.toml", "runs/aida-cpu")`` is what ``entqa-kit train`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from entqa_kit.core.config import Recipe
+from entqa_kit.core.errors import EntQAError
+
+STAGES = ("all", "retriever", "reader")
+
+
+@dataclass(frozen=True)
+class TrainRunResult:
+    """The stages that ran (None: not run) and the model directory they wrote."""
+
+    model_dir: Path
+    stage: str
+    retriever: object | None = None  # entqa_kit.training.retriever_stage.TrainResult
+    reader: object | None = None  # entqa_kit.training.reader_stage.ReaderTrainResult
+
+    def as_json(self) -> dict:
+        summary: dict = {"model": str(self.model_dir), "stage": self.stage}
+        if self.retriever is not None:
+            result = self.retriever
+            summary |= {
+                "best_epoch": result.best_epoch,
+                "retriever_seconds": round(result.seconds, 1),
+                "index": str(result.index_dir),
+                "reindexed": result.reindexed,
+                "dev": result.dev_recall.as_json() if result.dev_recall else None,
+            }
+        if self.reader is not None:
+            summary |= {
+                "reader_seconds": round(self.reader.seconds, 1),
+                "reader_loss": round(self.reader.final_loss, 4),
+            }
+        return summary
+
+
+def _recipe(recipe: str | Path | Recipe, overrides: Sequence[str]) -> Recipe:
+    from entqa_kit.training.recipes import apply_overrides, load_recipe
+
+    if not isinstance(recipe, Recipe):
+        return load_recipe(Path(recipe), list(overrides))
+    if not overrides:
+        return recipe
+    from pydantic import ValidationError
+
+    try:
+        return Recipe.model_validate(apply_overrides(recipe.model_dump(), list(overrides)))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EntQAError("E040", detail=f"{recipe.name}: {where}: {first['msg']}") from None
+
+
+def train(
+    recipe: str | Path | Recipe,
+    out: str | Path,
+    stage: str = "all",
+    resume: bool = False,
+    overrides: Sequence[str] = (),
+    quiet: bool = False,
+) -> TrainRunResult:
+    """Train ``recipe`` (a TOML path or a Recipe; ``overrides`` are ``a.b=value``) into ``out``.
+
+    ``stage``: all (retriever, then reader), retriever, or reader; ``resume`` continues each stage
+    from its last epoch checkpoint in ``out``.
+    """
+    if stage not in STAGES:
+        raise EntQAError("E041", what="--stage", expected="'retriever', 'reader' or 'all'", value=stage)
+    loaded, out = _recipe(recipe, overrides), Path(out)
+    retriever = reader = None
+    if stage in ("retriever", "all"):
+        from entqa_kit.training.retriever_stage import train_retriever
+
+        retriever = train_retriever(loaded, out, resume=resume, quiet=quiet)
+    if stage in ("reader", "all"):
+        from entqa_kit.training.reader_stage import train_reader
+
+        reader = train_reader(loaded, out, resume=resume, quiet=quiet)
+    return TrainRunResult(out, stage, retriever, reader)
