@@ -8,6 +8,9 @@ Usage:
   python benchmarks/link_speed.py --model entqa_kit/default_model --index runs/wiki-minilm-index \\
       --split testb --docs 20 --configs faithful,default,fast
   python benchmarks/link_speed.py ... --docs 0 --configs default     # all documents of the split
+  # pair against joint in one run: name models, and prefix a configuration with its model's name
+  python benchmarks/link_speed.py --models pair=runs/aida-cpu-pair,joint=entqa_kit/default_model \\
+      --docs 0 --configs pair/default,joint/default
 
 Configurations (reader settings on top of the model's saved ones):
   faithful  the paper's inference: K=100, L=32, S=16, γ=0.05, every (passage, candidate) pair read
@@ -55,39 +58,50 @@ def run_one(args: argparse.Namespace) -> dict:
     from entqa_kit.evaluation.scoring import score_linking
     from entqa_kit.linking.linker import Linker
 
-    settings = CONFIGS[args.one] | json.loads(args.extra)
+    models = dict(item.split("=", 1) for item in args.models.split(",")) if args.models else {}
+    model_name, _, config_name = args.one.rpartition("/")
+    model = models[model_name] if model_name else args.model
+    settings = CONFIGS[config_name] | json.loads(args.extra)
     started = time.perf_counter()
-    linker = Linker.from_pretrained(args.index, args.model, **settings)
+    linker = Linker.from_pretrained(args.index, model, **settings)
     load_seconds = time.perf_counter() - started
     documents = load_documents(AIDA, linker.index.kb, "aida", args.split).documents
     documents = documents[: args.docs] if args.docs else documents
     started = time.perf_counter()
-    predictions = [linker.link_document(d) for d in documents]
+    if args.documents_per_batch > 1:
+        predictions = linker.link(documents, documents_per_batch=args.documents_per_batch)
+    else:
+        predictions = [linker.link_document(d) for d in documents]
     seconds = time.perf_counter() - started
     scores = score_linking(documents, predictions)
     config = linker.config
     return {
-        "config": args.one,
+        "config": args.one
+        + (f" ({args.documents_per_batch} docs/batch)" if args.documents_per_batch > 1 else ""),
         "docs": len(documents),
         "k": config.test_k,
         "margin": config.candidate_margin,
         "stride": linker.passage_config.stride,
-        "entity_tokens": config.test_entity_tokens or config.max_entity_tokens,
+        "reader": linker.reader_config.kind,
+        "entity_tokens": config.test_entity_tokens or linker.reader_config.max_entity_tokens
+        if linker.reader_config.kind == "pair"
+        else linker.reader_config.candidate_title_tokens + linker.reader_config.candidate_description_tokens,
         "quantize": config.quantize,
         "threshold": config.threshold,
         "f1": scores.f1,
         "precision": scores.precision,
         "recall": scores.recall,
         "md_f1": scores.md_f1,
+        "ed_accuracy": scores.ed_accuracy,
         "link_seconds": round(seconds, 2),
         "docs_per_s": round(len(documents) / seconds, 2),
         "load_seconds": round(load_seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "stage_seconds": {
-            k: round(v, 2) for k, v in linker.profile.items() if k not in ("pairs", "passages")
+            k: round(v, 2) for k, v in linker.profile.items() if k not in ("pairs", "passages", "passes")
         },
         "passages": int(linker.profile["passages"]),
-        "pairs": int(linker.profile["pairs"]),
+        "reader_passes": int(linker.profile["pairs"] + linker.profile["passes"]),
     }
 
 
@@ -99,8 +113,12 @@ def main() -> None:
     parser.add_argument("--index", default="runs/wiki-minilm-index")
     parser.add_argument("--split", default="testb")
     parser.add_argument("--docs", type=int, default=20, help="first N documents (0: all)")
-    parser.add_argument("--configs", default="faithful,default")
+    parser.add_argument("--configs", default="faithful,default", help="NAME or MODEL/NAME (see --models)")
+    parser.add_argument("--models", default="", help="MODEL=DIR,... to compare models in one run")
     parser.add_argument("--extra", default="{}", help="JSON reader settings added to every configuration")
+    parser.add_argument(
+        "--documents-per-batch", type=int, default=1, help="link N documents together (Linker.link_documents)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -113,16 +131,18 @@ def main() -> None:
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
-    base = next((r for r in rows if r["config"] == "faithful"), None)
+    base = next((r for r in rows if r["config"].endswith("faithful")), rows[0])
     print(
-        "\n| config | K | margin | S | entity tok. | int8 | γ | F1 | wall s | docs/s | peak MB | × faithful |"
+        "\n| config | reader | K | S | entity tok. | γ | F1 | P | R | MD F1 | ED acc. | passes | wall s "
+        f"| docs/s | peak MB | × {base['config']} |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        ratio = f"{base['link_seconds'] / r['link_seconds']:.1f}×" if base else "n/a"
+        ratio = f"{base['link_seconds'] / r['link_seconds']:.1f}×"
         print(
-            f"| {r['config']} | {r['k']} | {r['margin']} | {r['stride']} | {r['entity_tokens']} | "
-            f"{r['quantize']} | {r['threshold']:.3g} | {r['f1']:.2f} | {r['link_seconds']:.1f} | "
+            f"| {r['config']} | {r['reader']} | {r['k']} | {r['stride']} | {r['entity_tokens']} | "
+            f"{r['threshold']:.3g} | {r['f1']:.2f} | {r['precision']:.2f} | {r['recall']:.2f} | "
+            f"{r['md_f1']:.2f} | {r['ed_accuracy']:.2f} | {r['reader_passes']:,} | {r['link_seconds']:.1f} | "
             f"{r['docs_per_s']:.2f} | {r['peak_rss_mb']} | {ratio} |"
         )
 

@@ -30,10 +30,11 @@ def test_the_default_model_is_fp16_safetensors_within_100_mb():
     assert not any(p.suffix in (".bin", ".pt", ".pkl", ".ckpt") for p in files), "safetensors only"
 
 
-def test_the_default_model_is_calibrated_with_its_speed_settings():
+def test_the_default_model_is_the_calibrated_joint_reader_with_its_speed_settings():
     config = read_model_config(DEFAULT_MODEL_DIR)
     assert config.calibration is not None and config.link.threshold == config.calibration.threshold
-    assert (config.link.test_k, config.link.test_stride, config.link.test_entity_tokens) == (8, 24, 32)
+    assert config.reader.kind == "joint" and config.recipe.name == "aida-joint-cpu"
+    assert (config.link.test_k, config.link.test_stride, config.link.test_entity_tokens) == (12, 24, None)
     assert config.entity_encoder.model == "minilm", "a frozen base tower: any KB indexed with MiniLM links"
 
 

@@ -139,3 +139,15 @@ def test_evaluate_checks_the_documents_before_the_model_loads(tmp_path, tiny_ind
     result = runner.invoke(app, ["evaluate", str(data), "--index", str(tiny_index)])
     assert result.exit_code == 1
     assert result.output.startswith(f"error: [E090] {data}: no gold mentions in the 1 document read")
+
+
+def test_link_inputs_read_a_pubtator_file_as_its_abstracts(tmp_path):
+    from entqa_kit.documents.link_inputs import iter_inputs
+
+    path = tmp_path / "ncbi_dev5.txt"
+    shutil.copy(FIXTURES / "pubtator_mini.txt", path)
+    documents = list(iter_inputs([str(path)]))
+    assert [(d.id, d.text) for d in documents] == [
+        ("100", "Breast cancer and cystic fibrosis. We studied familial breast cancer in two cohorts."),
+        ("200", "Mucoviscidosis again. Unknown disease here."),
+    ]

@@ -147,3 +147,55 @@ def test_unknown_link_settings_are_refused(joint_model):
     with pytest.raises(EntQAError) as caught:
         Linker.from_pretrained(*joint_model, epochs=9)
     assert caught.value.code == "E040" and "epochs is not a link setting" in caught.value.message
+
+
+def test_pair_only_speed_levers_are_refused_for_a_joint_model(joint_model):
+    from typer.testing import CliRunner
+
+    from entqa_kit.cli.main import app
+
+    index_dir, model_dir = joint_model
+    result = CliRunner().invoke(
+        app,
+        ["link", "-", "--index", str(index_dir), "--model", str(model_dir), "--entity-tokens", "8"],
+        input="Paris.\n",
+    )
+    assert result.exit_code == 1
+    assert "[E040]" in result.output and "test_entity_tokens applies to the pair reader only" in result.output
+
+
+def test_an_exported_joint_model_links_like_the_original(joint_model, tmp_path):
+    from entqa_kit.linking.linker import Linker
+    from entqa_kit.models.export import export_model
+
+    index_dir, model_dir = joint_model
+    export_model(model_dir, tmp_path / "fp16")
+    text = "Yesterday we read about Berlin in the news."
+    original = Linker.from_pretrained(index_dir, model_dir, threshold=0.01).link([text])[0]
+    exported = Linker.from_pretrained(index_dir, tmp_path / "fp16", threshold=0.01).link([text])[0]
+    assert original.mentions, "the toy joint model links the sentence"
+    assert [(m.start, m.end, m.entity) for m in exported.mentions] == [
+        (m.start, m.end, m.entity) for m in original.mentions
+    ]
+
+
+def test_linking_documents_together_gives_the_same_mentions_as_one_at_a_time(joint_model, toy_model):
+    from entqa_kit.linking.linker import Linker
+
+    texts = [
+        "Yesterday we read about Berlin in the news.",
+        "",
+        "Paris was discussed at length by the committee, and France too.",
+    ]
+    documents = [Document(id=str(i), text=t) for i, t in enumerate(texts)]
+    for index_dir, model_dir in (joint_model, (toy_model[1], toy_model[0])):
+        linker = Linker.from_pretrained(index_dir, model_dir, threshold=0.01)
+        alone = [linker.link_document(d) for d in documents]
+        together = linker.link_documents(documents)
+        assert any(d.mentions for d in alone), f"{model_dir} linked nothing"
+        assert [d.id for d in together] == ["0", "1", "2"]
+        for a, b in zip(alone, together):
+            assert [(m.start, m.end, m.entity) for m in a.mentions] == [
+                (m.start, m.end, m.entity) for m in b.mentions
+            ]
+            assert [m.score for m in a.mentions] == pytest.approx([m.score for m in b.mentions], abs=1e-3)

@@ -45,6 +45,13 @@ def client(fake):
         yield test_client
 
 
+def wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
 def error_of(response) -> tuple[int, str, str]:
     body = response.json()["error"]
     return response.status_code, body["code"], body["message"]
@@ -245,9 +252,7 @@ def test_concurrent_requests_share_batches(index):
         threads += [threading.Thread(target=post, args=(i,)) for i in range(1, 8)]
         for thread in threads[1:]:
             thread.start()
-        deadline = time.monotonic() + 10
-        while batcher.queued < 7 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: batcher.queued == 7)
         calls.gate.set()
         for thread in threads:
             thread.join(10)
@@ -271,8 +276,7 @@ def test_a_document_is_answered_when_it_is_linked_not_when_its_batch_ends(index)
             target=lambda: answers.update(slow=client.post("/link", json={"texts": ["WAIT"]}))
         )
         quick.start()
-        while batcher.queued < 1:
-            time.sleep(0.01)
+        wait_until(lambda: batcher.queued == 1)
         slow.start()
         quick.join(10)
         assert not quick.is_alive() and answers["quick"].status_code == 200
@@ -291,8 +295,7 @@ def test_max_batch_caps_a_batch(index):
         assert calls.entered.wait(10)
         rest = threading.Thread(target=lambda: client.post("/link", json={"texts": list("bcdefgh")}))
         rest.start()
-        while batcher.queued < 7:
-            time.sleep(0.01)
+        wait_until(lambda: batcher.queued == 7)
         calls.gate.set()
         first.join(10)
         rest.join(10)

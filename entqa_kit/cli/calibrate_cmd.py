@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, check_outputs, print_json, user_errors
+from entqa_kit.cli.common import Device, JsonOutput, Quiet, check_outputs, print_json, user_errors
 
 
 @user_errors
@@ -43,10 +43,14 @@ def calibrate_cli(
         ),
     ] = False,
     quiet: Quiet = False,
+    device: Device = "cpu",
     json_output: JsonOutput = False,
 ) -> None:
     """Link DATA once at a low floor, score every effective γ (paper, Appendix A), keep the best."""
     check_outputs(files={"--plot": plot})
+    from entqa_kit.core.device import select_device
+
+    select_device(device)
     from entqa_kit.core.progress import stderr_console
     from entqa_kit.evaluation.calibrate_run import calibrate
     from entqa_kit.evaluation.calibration import summary_rows

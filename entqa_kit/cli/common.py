@@ -18,6 +18,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries on stderr.")]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+RAY_PANEL = "Ray (scaling out; needs the 'distributed' extra)"
+RayFlag = Annotated[
+    bool,
+    typer.Option(
+        "--ray", help="Run on a Ray cluster (a local one unless --ray-address).", rich_help_panel=RAY_PANEL
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        help="Join this Ray cluster (host:6379, ray://host:10001, auto; default $RAY_ADDRESS); implies --ray",
+        rich_help_panel=RAY_PANEL,
+    ),
+]
+RayWorkers = Annotated[
+    int, typer.Option(min=1, help="Ray workers (each loads the model once).", rich_help_panel=RAY_PANEL)
+]
+RayCpus = Annotated[
+    float, typer.Option(min=0.1, help="CPUs per Ray worker (its torch threads).", rich_help_panel=RAY_PANEL)
+]
+Device = Annotated[
+    str,
+    typer.Option(help="auto, cpu or cuda: where torch runs (auto: cuda when torch sees a GPU)."),
+]
 
 
 SKIP_HINT = " or pass --skip-bad"

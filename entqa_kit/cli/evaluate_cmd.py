@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, check_outputs, print_json, user_errors
+from entqa_kit.cli.common import Device, JsonOutput, Quiet, check_outputs, print_json, user_errors
 
 
 @user_errors
@@ -61,10 +61,14 @@ def evaluate_cli(
         ),
     ] = None,
     quiet: Quiet = False,
+    device: Device = "cpu",
     json_output: JsonOutput = False,
 ) -> None:
     """Print InKB micro P/R/F1 (strong match, GERBIL A2KB) or, with --stage retriever, R@K."""
     check_outputs(files={"--errors": errors})
+    from entqa_kit.core.device import select_device
+
+    select_device(device)
     from entqa_kit.evaluation.evaluate_run import evaluate
 
     report = evaluate(

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, print_json, user_errors
+from entqa_kit.cli.common import (
+    Device,
+    JsonOutput,
+    Quiet,
+    RayAddress,
+    RayCpus,
+    RayFlag,
+    RayWorkers,
+    print_json,
+    user_errors,
+)
 
 TABLE = "Table columns (CSV/TSV)"
 
@@ -43,6 +53,14 @@ def index_cli(
     dtype: Annotated[
         str | None, typer.Option(help="auto, float32 or bfloat16 (default auto: bf16 where the CPU has it).")
     ] = None,
+    alias_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Index each alias as an extra row of its entity (alias as the title, same description), so "
+            "aliases count with the shipped model; search still returns each entity once."
+        ),
+    ] = False,
+    max_alias_rows: Annotated[int, typer.Option(min=1, help="Alias rows per entity at most.")] = 16,
     skip_bad: Annotated[
         bool, typer.Option(help="Skip bad rows, count them, list them in a sidecar.")
     ] = False,
@@ -88,6 +106,11 @@ def index_cli(
             rich_help_panel=TABLE,
         ),
     ] = None,
+    ray: RayFlag = False,
+    ray_address: RayAddress = None,
+    ray_workers: RayWorkers = 2,
+    ray_cpus_per_worker: RayCpus = 1.0,
+    device: Device = "cpu",
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
@@ -111,15 +134,26 @@ def index_cli(
         list_separator=list_sep,
         delimiter=delimiter,
     )
-    result = build_index(
+    from entqa_kit.core.device import select_device
+
+    select_device(device)
+    build = build_index
+    if ray or ray_address is not None:  # the shards are encoded by Ray tasks
+        from functools import partial
+
+        from entqa_kit.distributed.ray_index import RayOptions, build_index_ray
+
+        build = partial(build_index_ray, options=RayOptions(ray_address, ray_workers, ray_cpus_per_worker))
+    result = build(
         kb_file,
         out,
-        encoder_config,
-        index_config,
-        ReadOptions(skip_bad, columns),
+        encoder_config=encoder_config,
+        index_config=index_config,
+        read_options=ReadOptions(skip_bad, columns),
         kb_format=kb_format,
         overwrite=overwrite,
         quiet=quiet,
+        alias_rows=max_alias_rows if alias_rows else 0,
     )
     if json_output:
         print_json(result.as_json())
@@ -132,6 +166,8 @@ def index_cli(
     else:
         resumed = f", resumed at {result.resumed_from:,}" if result.resumed_from else ""
         entities = f"{result.count:,} entit{'y' if result.count == 1 else 'ies'}"
+        if result.rows is not None and result.rows != result.count:
+            entities += f" ({result.rows:,} rows with aliases)"
         stderr_console.print(
             f"Indexed {entities} (dim {result.dim}, {result.index_type}) into {literal(out)} in "
             f"{result.seconds:.1f} s (encoding {result.encode_seconds:.1f} s, "

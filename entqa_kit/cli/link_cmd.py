@@ -8,8 +8,13 @@ from typing import Annotated
 import typer
 
 from entqa_kit.cli.common import (
+    Device,
     JsonOutput,
     Quiet,
+    RayAddress,
+    RayCpus,
+    RayFlag,
+    RayWorkers,
     check_outputs,
     error_line,
     error_message,
@@ -29,7 +34,14 @@ def link_cli(
     model: Annotated[
         Path | None, typer.Option(help="Trained model directory (default: the shipped aida-cpu model).")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Predictions JSONL to write.")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Predictions JSONL to write (with --ray, DIR/ writes JSONL shards + manifest).",
+        ),
+    ] = None,
     threshold: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="γ: keep spans with p_rerank × p_span above it.")
     ] = None,
@@ -58,16 +70,66 @@ def link_cli(
     allow_overlaps: Annotated[
         bool, typer.Option(help="Keep overlapping spans of different entities.")
     ] = False,
+    candidates: Annotated[
+        str | None,
+        typer.Option(
+            help="dense (the retriever's top-K) or dense+names (plus the KB names found in the passage); "
+            "default: the model's setting."
+        ),
+    ] = None,
     max_chars: Annotated[int, typer.Option(min=1, help="Skip documents longer than this.")] = 1_000_000,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the mentions highlighted.")
     ] = None,
+    ray: RayFlag = False,
+    ray_address: RayAddress = None,
+    ray_workers: RayWorkers = 2,
+    ray_cpus_per_worker: RayCpus = 1.0,
+    device: Device = "cpu",
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
     """Link every document; predictions are written as they come (a crash loses at most one document)."""
-    check_outputs(files={"--out": out, "--html": html})
-    from entqa_kit.core.errors import EntQAError
+    out_is_dir = out is not None and (out.endswith(("/", "\\")) or Path(out).is_dir())
+    out = Path(out) if out is not None else None
+    ray = ray or ray_address is not None
+    if ray:
+        _check_ray_options(out, out_is_dir, html)
+    else:
+        check_outputs(files={"--out": out, "--html": html})
+    from entqa_kit.core.device import select_device
+
+    select_device(device)
+    overrides = {
+        "threshold": threshold,
+        "top_k": top_k,
+        "allow_overlaps": allow_overlaps or None,
+        "candidates": candidates,
+        "test_stride": stride,
+        "candidate_margin": margin,
+        "test_entity_tokens": entity_tokens,
+        "quantize": quantize,
+    }
+    if ray:
+        from entqa_kit.distributed.ray_index import RayOptions
+        from entqa_kit.distributed.ray_link import link_inputs_ray
+
+        options = RayOptions(address=ray_address, workers=ray_workers, cpus_per_worker=ray_cpus_per_worker)
+        result = link_inputs_ray(
+            inputs,
+            index_dir=index,
+            out=out,
+            out_is_dir=out_is_dir,
+            model_dir=model,
+            ray=options,
+            max_chars=max_chars,
+            batch_size=batch_size,
+            quiet=quiet,
+            on_failure=lambda error: typer.echo(error_line(error), err=True),
+            **overrides,
+        )
+        _report(result, json_output, quiet)
+        return
     from entqa_kit.io.predictions import print_document_summary
     from entqa_kit.linking.run import link_inputs
 
@@ -90,20 +152,39 @@ def link_cli(
         quiet=quiet,
         on_document=show,
         on_failure=lambda error: typer.echo(error_line(error), err=True),
-        threshold=threshold,
-        top_k=top_k,
-        allow_overlaps=allow_overlaps,
-        test_stride=stride,
-        candidate_margin=margin,
-        test_entity_tokens=entity_tokens,
-        quantize=quantize,
+        **overrides,
     )
-    if out is not None and json_output:
+    _report(result, json_output and out is not None, quiet or (out is None and html is None))
+
+
+def _report(result, json_output: bool, quiet: bool) -> None:
+    """The run's JSON summary or one summary line, then E060 when some documents failed."""
+    from entqa_kit.core.errors import EntQAError
+
+    if json_output:
         print_json(result.as_json() | {"failures": [error_message(f) for f in result.failures]})
-    elif (out is not None or html is not None) and not quiet:
+    elif not quiet:
         _print_summary(result)
     if result.failures:
         raise EntQAError("E060", failed=len(result.failures), total=result.total)
+
+
+def _check_ray_options(out: Path | None, out_is_dir: bool, html: Path | None) -> None:
+    """--ray writes predictions to --out only (a file or a DIR/ of shards); no HTML page."""
+    from entqa_kit.core.errors import EntQAError
+
+    if out is None:
+        raise EntQAError(
+            "E100", options="--ray", context="without --out", remedy="give --out PRED.jsonl or --out DIR/"
+        )
+    if html is not None:
+        raise EntQAError(
+            "E100", options="--html", context="with --ray", remedy="link without --ray for the HTML page"
+        )
+    if out_is_dir:
+        check_outputs(dirs={"--out": out})
+    else:
+        check_outputs(files={"--out": out})
 
 
 def _print_summary(result) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from entqa_kit import __version__
+from entqa_kit.cli.adapt_cmd import adapt_cli
 from entqa_kit.cli.calibrate_cmd import calibrate_cli
 from entqa_kit.cli.evaluate_cmd import evaluate_cli
 from entqa_kit.cli.export_cmd import export_cli
-from entqa_kit.cli.index_cmd import index_cli
+from entqa_kit.cli.index_group import index_app
 from entqa_kit.cli.link_cmd import link_cli
 from entqa_kit.cli.search_cmd import search_cli
 from entqa_kit.cli.serve_cmd import serve_cli
@@ -22,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("index")(index_cli)
+app.add_typer(index_app, name="index")
 app.command("search")(search_cli)
 app.command("serve")(serve_cli)
 app.command("train")(train_cli)
@@ -31,6 +32,7 @@ app.command("evaluate")(evaluate_cli)
 app.command("calibrate")(calibrate_cli)
 app.command("export")(export_cli)
 app.command("silver")(silver_cli)
+app.command("adapt")(adapt_cli)
 
 
 def _version(value: bool) -> None:

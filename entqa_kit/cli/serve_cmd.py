@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import user_errors
+from entqa_kit.cli.common import Device, user_errors
 
 LIMITS = "Limits and batching"
 
@@ -52,8 +52,12 @@ def serve_cli(
     ] = None,
     uri_prefix: Annotated[str, typer.Option(help="Entity URI prefix for non-Wikipedia KBs.")] = "urn:entqa:",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    device: Device = "cpu",
 ) -> None:
     """Serve the linker over HTTP; OpenAPI docs at /docs. Ctrl-C stops it after in-flight requests."""
+    from entqa_kit.core.device import select_device
+
+    select_device(device)
     from entqa_kit.core.config import validated
     from entqa_kit.serving.server import serve
     from entqa_kit.serving.settings import ServeSettings

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import JsonOutput, Quiet, check_outputs, print_json, user_errors
+from entqa_kit.cli.common import Device, JsonOutput, Quiet, check_outputs, print_json, user_errors
 
 
 @user_errors
@@ -19,16 +19,53 @@ def train_cli(
         list[str] | None, typer.Option("--set", help="Override a recipe key: a.b=value.")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the last epoch checkpoint in --out.")] = False,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Train in N processes on this machine (torchrun; gloo on CPU, nccl on CUDA)."
+        ),
+    ] = 1,
+    device: Device = "cpu",
     quiet: Quiet = False,
     json_output: JsonOutput = False,
 ) -> None:
     """Train RECIPE into --out: the retriever (best epoch by dev R@K), then the reader on its candidates."""
     check_outputs(dirs={"--out": out})
+    from entqa_kit.core.device import select_device
+
+    select_device(device)  # E140 before any process starts
+    if nproc > 1:
+        from entqa_kit.distributed.torchrun import launch
+
+        arguments = [
+            "train",
+            "--recipe",
+            str(recipe),
+            "--out",
+            str(out),
+            "--stage",
+            stage,
+            "--device",
+            device,
+        ]
+        arguments += [a for o in overrides or () for a in ("--set", o)]
+        arguments += ["--resume"] * resume + ["--quiet"] * quiet + ["--json"] * json_output
+        launch(nproc, arguments)
+        return
     from entqa_kit.core.display import literal
     from entqa_kit.core.progress import stderr_console
+    from entqa_kit.training import distributed
     from entqa_kit.training.run import train
 
-    result = train(recipe, out, stage=stage, resume=resume, overrides=overrides or (), quiet=quiet)
+    distributed.init_from_env(device)  # under torchrun: join the process group
+    try:
+        quiet = quiet or not distributed.is_main()
+        result = train(recipe, out, stage=stage, resume=resume, overrides=overrides or (), quiet=quiet)
+    finally:
+        main = distributed.is_main()
+        distributed.shutdown()
+    if not main:  # rank 0 alone reports
+        return
     if json_output:
         print_json(result.as_json())
     if quiet:

@@ -109,6 +109,15 @@ class RetrieverConfig(_Config):
     warmup_fraction: float = Field(default=0.06, ge=0, lt=1)
     max_train_passages: int | None = Field(default=None, ge=1, description="subsample training passages")
     only_passages_with_gold: bool = True
+    kb_alias_queries: int = Field(
+        default=0,
+        ge=0,
+        description="KB pretraining (SapBERT-style): this many of the KB's titles and aliases, each a query "
+        "for its own entity, join the training passages (0: none)",
+    )
+    kb_alias_context_words: int = Field(
+        default=0, ge=0, description="alias queries read 'alias: first N words of the description' (0: alone)"
+    )
     recall_k: int = Field(default=100, ge=1, description="K of the dev R@K that picks the best epoch")
     seed: int = 0
 
@@ -148,6 +157,13 @@ class ReaderTrainConfig(_Config):
     max_train_passages: int | None = Field(default=None, ge=1)
     gold_drop: float = Field(
         default=0.1, ge=0, lt=1, description="joint: chance a gold candidate is left out (so none is learnt)"
+    )
+    silver_mask: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="share of silver mentions left out of the loss: neither taught as mentions nor as "
+        "'no mention' (so the reader does not just learn the name matcher)",
     )
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     seed: int = 0
@@ -190,6 +206,12 @@ class LinkConfig(_Config):
         default="none", description="int8: dynamic int8 Linear layers in the reader when linking on CPU"
     )
     allow_overlaps: bool = False
+    candidates: Literal["dense", "dense+names"] = Field(
+        default="dense",
+        description="dense+names: the KB names and aliases found in a passage (the silver matcher) join "
+        "its dense top-K before the reader reads them; the reader still decides",
+    )
+    name_candidates: int = Field(default=8, ge=1, description="dense+names: name matches added per passage")
 
 
 READER_SECTIONS: dict[str, type[_Config]] = {
@@ -221,13 +243,29 @@ def split_legacy_reader(values: object) -> object:
     return out
 
 
+class SilverConfig(_Config):
+    """How silver mentions are made from ``data.unlabelled`` (the ``entqa-kit silver`` matcher)."""
+
+    source: Literal["auto", "match", "file"] = Field(
+        default="auto",
+        description="match: find KB names in the documents (their labels ignored); file: use the mentions "
+        "of a silver Document JSONL as they are; auto: file for a JSONL whose documents carry mentions",
+    )
+    min_chars: int = Field(default=3, ge=1, description="names shorter than this are not matched")
+    max_doc_share: float | None = Field(
+        default=0.2, gt=0, le=1, description="names found in more of the documents are dropped"
+    )
+    ambiguous: Literal["canonical", "skip", "all"] = "canonical"
+    case: Literal["auto", "exact", "insensitive"] = "auto"
+
+
 class DataConfig(_Config):
     """Where the KB and the labelled documents are (paths relative to the working directory)."""
 
     kb: str
     kb_format: str | None = None
     index: str = Field(description="index directory of the KB; built with the base encoder if missing")
-    train: str
+    train: str | None = Field(default=None, description="labelled documents (optional with unlabelled)")
     train_split: str | None = None
     train_docs: int | None = Field(
         default=None, ge=1, description="train on the first N training documents only (learning curves)"
@@ -235,6 +273,23 @@ class DataConfig(_Config):
     dev: str | None = None
     dev_split: str | None = None
     format: Literal["jsonl", "aida", "pubtator"] | None = None
+    unlabelled: str | None = Field(
+        default=None,
+        description="unlabelled documents (file, folder or glob; labels ignored) or a silver Document JSONL: "
+        "their silver mentions are mixed with the labelled documents (labelled ones win on the same id)",
+    )
+    unlabelled_weight: float | None = Field(
+        default=None,
+        gt=0,
+        description="silver documents per labelled document (None: all; all when nothing is labelled)",
+    )
+    silver: SilverConfig = Field(default_factory=SilverConfig)
+
+    @model_validator(mode="after")
+    def _some_training_data(self) -> DataConfig:
+        if self.train is None and self.unlabelled is None:
+            raise ValueError("give train (labelled documents), unlabelled (documents), or both")
+        return self
 
 
 class Recipe(_Config):

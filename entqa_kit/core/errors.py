@@ -136,6 +136,40 @@ CATALOGUE: dict[str, str] = {
     "E130": "server busy: {queued:,} documents are queued (limit {limit:,}, --max-queue); retry later",
     "E131": "internal error while serving request {request_id}; the server log has the details",
     "E132": "unsupported Content-Type {content_type!r} for {path}; send {expected}",
+    # adapting to a new KB (E160-E169)
+    "E160": "{path}: already holds an adaptation run (recipe.toml); pass --resume to continue it, or "
+    "choose another --out",
+    "E161": "{path}: no KB name was found in its {documents:,} documents, so there are no silver mentions "
+    "to train on, and no labelled documents were given; give documents of the KB's domain, lower "
+    "--min-chars, or give --labelled",
+    # changing an index in place (E150-E159)
+    "E150": "{path}: {count:,} of its entities are already in the index {index} ({ids}); pass "
+    "--on-duplicate update to re-encode them or --on-duplicate skip to leave them as they are",
+    "E151": "{path}: {count:,} of its ids are not in the index {index} ({ids}); fix the ids or pass "
+    "--ignore-missing",
+    "E152": "{path}: another process is changing this index; wait for it to finish, then rerun",
+    "E153": "{path}: no entity ids in the file (one id per line; blank lines and '#' comments are "
+    "ignored); give the ids to remove",
+    "E154": "{path}: removing these {count:,} entities would leave the index empty; remove fewer, or build "
+    "a new index",
+    "E155": "{path}: on-duplicate must be one of error, update, skip, got {value!r}; fix the value",
+    "E156": "{path}: cannot change this index ({detail}); make the directory writable, or copy the index "
+    "and change the copy",
+    # scaling out: Ray, torch.distributed, GPUs (E140-E149)
+    "E140": "--device {device} was asked for, but {detail}; install torch's CUDA build "
+    "(README, 'Scaling out') or pass --device cpu",
+    "E141": "Ray is not installed ({detail}); install it with: pip install 'entqa-kit[distributed]'",
+    "E142": "cannot start or join the Ray cluster{where} ({detail}); check the address "
+    "(host:6379 or ray://host:10001) or drop --ray-address to start a local cluster",
+    "E143": "{source}: document {doc_id!r} was not linked: its Ray worker failed {attempts} times "
+    "({detail}); rerun the command to retry it",
+    "E144": "a Ray task failed on every attempt ({detail}); see the worker logs ('ray logs') and rerun",
+    "E145": "distributed training with {nproc} processes failed (exit code {status}); the rank logs are "
+    "above; rerun with --resume to continue from the last epoch",
+    "E146": "torch.distributed could not start ({detail}); check MASTER_ADDR, MASTER_PORT and the "
+    "number of processes",
+    "E147": "document {doc_id!r} failed in its Ray worker ({detail}); link it alone without --ray to "
+    "see the full error",
     # configuration
     "E040": "invalid configuration: {detail}; fix the value",
     "E041": "{what} must be {expected}, got {value!r}; fix the value",

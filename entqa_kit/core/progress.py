@@ -72,11 +72,12 @@ def _plain_progress(description: str, total: int, done: int = 0) -> Iterator[Cal
     def line(final: bool = False) -> None:
         elapsed = time.monotonic() - started
         rate = (count - start_count) / elapsed if elapsed > 0 else 0.0
-        eta = (total - count) / rate if rate > 0 else float("nan")
-        tail = "done" if final else f"eta {eta / 60:.1f} min"
+        eta = (total - count) / rate if rate > 0 and total else float("nan")
+        tail = "done" if final else f"eta {eta / 60:.1f} min" if total else "running"
         note = f" {state['note']}" if state["note"] else ""
+        of_total = f"/{total:,}" if total else ""
         print(
-            f"{description}: {count:,}/{total:,} ({rate:,.1f}/s){note} {elapsed / 60:.1f} min, {tail}",
+            f"{description}: {count:,}{of_total} ({rate:,.1f}/s){note} {elapsed / 60:.1f} min, {tail}",
             file=sys.stderr,
             flush=True,
         )
@@ -87,8 +88,8 @@ def _plain_progress(description: str, total: int, done: int = 0) -> Iterator[Cal
         if note is not None:
             state["note"] = note
         now = time.monotonic()
-        step = max(1, total // 20)
-        if (count // step) != ((count - n) // step) or now - last > 60:
+        step = max(1, total // 20) if total else 0  # unknown total: a line a minute
+        if (step and (count // step) != ((count - n) // step)) or now - last > 60:
             last = now
             line()
 

@@ -85,8 +85,11 @@ def load_documents(
 
 
 def load_training_documents(data: DataConfig, kb: KnowledgeBase) -> DocumentSet:
-    """A recipe's training documents (the first ``data.train_docs`` of them when set)."""
-    return load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs)
+    """A recipe's training documents (the first ``data.train_docs`` of them when set), with the silver
+    documents of ``data.unlabelled`` mixed in (see :mod:`entqa_kit.documents.unlabelled`)."""
+    from entqa_kit.documents.unlabelled import training_documents
+
+    return training_documents(data, kb)
 
 
 def subsample(items: list[T], limit: int | None, seed: int) -> list[T]:

@@ -78,10 +78,28 @@ def _from_file(file: Path, doc_id: str, max_chars: int) -> Iterator[Document | I
         if file.suffix == ".jsonl":
             with open_binary(file) as handle:
                 yield from _from_jsonl_lines(iter(handle), str(file), max_chars)
+        elif (fmt := _corpus_format(file)) is not None:
+            yield from _from_corpus(file, fmt, max_chars)
         else:
             yield _from_text(read_bytes(file), doc_id, str(file), max_chars)
     except EntQAError as error:
         yield InputFailure(error)
+
+
+def _corpus_format(file: Path) -> str | None:
+    """``pubtator`` or ``aida`` for a corpus file (by its content, whatever its name), else None."""
+    from entqa_kit.documents.sniff import sniff_format
+
+    fmt = sniff_format(file)
+    return fmt if fmt in ("pubtator", "aida") else None
+
+
+def _from_corpus(file: Path, fmt: str, max_chars: int) -> Iterator[Document | InputFailure]:
+    """The texts of a PubTator or AIDA file, one document each (their gold mentions are not used)."""
+    from entqa_kit.documents import load_documents
+
+    for document in load_documents(file, None, fmt).documents:
+        yield _check(Document(id=document.id, text=document.text), f"{file}", max_chars)
 
 
 def check_inputs(paths: list[str]) -> None:
@@ -93,7 +111,8 @@ def check_inputs(paths: list[str]) -> None:
 
 def iter_inputs(paths: list[str], max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Document | InputFailure]:
     """Documents from ``.txt`` files (one each), ``.jsonl`` files (one per line), directories of
-    both, or ``-`` (stdin: JSONL when it starts with ``{``, else one text document)."""
+    both, or ``-`` (stdin: JSONL when it starts with ``{``, else one text document). A PubTator or
+    AIDA file, told by its content, gives one document per abstract or article."""
     for given in paths:
         if given == "-":
             data = sys.stdin.buffer.read()

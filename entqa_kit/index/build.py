@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel
 
 from entqa_kit.core.atomic import write_json_atomic
@@ -20,6 +21,8 @@ from entqa_kit.core.config import EncoderConfig, IndexConfig
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.paths import check_out_dir
 from entqa_kit.core.progress import progress_bar
+from entqa_kit.core.records import Entity
+from entqa_kit.index.commit import JOURNAL, STAGED, discard_staged
 from entqa_kit.index.dense import (
     FAISS_INDEX,
     KB_STORE,
@@ -33,6 +36,7 @@ from entqa_kit.index.dense import (
     open_vectors,
 )
 from entqa_kit.index.differences import fingerprint_parts, input_differences
+from entqa_kit.index.rows import ENTITY_ROWS, alias_row_layout, layout_entities, write_entity_rows
 from entqa_kit.io.bad_rows import BadRowLog
 from entqa_kit.io.read_options import ReadOptions
 from entqa_kit.kb.registry import get_adapter
@@ -40,6 +44,13 @@ from entqa_kit.kb.store import KnowledgeBase
 from entqa_kit.models.encoder import TextEncoder
 
 SKIPPED_ROWS = "skipped_rows.jsonl"
+
+ShardMap = Callable[
+    [TextEncoder, Iterator[tuple[int, list[Entity]]], int, Callable[[int], None]],
+    Iterator[tuple[int, np.ndarray]],
+]
+"""Encodes ``(shard, entities)`` jobs into ``(shard, float32 vectors)`` in shard order; arguments:
+the build's encoder, the jobs, the batch size and a progress callback (entities done)."""
 
 
 class BuildProgress(BaseModel):
@@ -53,6 +64,7 @@ class BuildProgress(BaseModel):
     shards_done: int = 0
     encoder_parts: dict[str, str | int | bool | None] | None = None
     kb_source: str | None = None
+    alias_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class IndexBuildResult:
     index_type: str = "flat"
     encode_seconds: float = 0.0
     """The encoding alone (no KB reading, model loading or faiss building)."""
+    rows: int | None = None
+    """Vector rows (entities plus alias rows); None: one per entity."""
 
     @property
     def entities_per_second(self) -> float:
@@ -86,6 +100,7 @@ class IndexBuildResult:
             "entities_per_second": round(self.entities_per_second, 1),
             "reused": self.reused,
             "index_type": self.index_type,
+            "rows": self.rows if self.rows is not None else self.count,
         }
 
 
@@ -100,8 +115,14 @@ def build_index(
     quiet: bool = False,
     encoder: TextEncoder | None = None,
     on_shard: Callable[[int], None] | None = None,
+    alias_rows: int = 0,
+    encode_map: ShardMap | None = None,
 ) -> IndexBuildResult:
-    """Index ``kb_file`` into ``out_dir``; resume an unfinished build of the same inputs."""
+    """Index ``kb_file`` into ``out_dir``; resume an unfinished build of the same inputs.
+
+    ``alias_rows`` > 0 indexes up to that many aliases of each entity as extra vector rows of it
+    (the alias in the title slot, the same description: the entity text the model knows), and
+    search returns each entity once, by its best row (see ``entqa_kit.index.rows``)."""
     started = time.perf_counter()
     encoder_config = encoder_config or (encoder.config if encoder else EncoderConfig())
     index_config = index_config or IndexConfig()
@@ -109,6 +130,8 @@ def build_index(
     adapter = get_adapter(kb_file, kb_format)
     check_out_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / JOURNAL).exists() or any(out_dir.glob("*" + STAGED)):
+        discard_staged(out_dir)  # an in-place update killed here: finish or drop it first
 
     bad = BadRowLog(read_options.skip_bad)
     new_store = out_dir / (KB_STORE + ".new")
@@ -129,6 +152,7 @@ def build_index(
                 manifest.model_fingerprint == fingerprints["model"]
                 and manifest.kb_fingerprint == kb.fingerprint
                 and manifest.index_type == index_config.index_type
+                and manifest.alias_rows == alias_rows
             )
             if same and not overwrite:
                 _write_skipped(out_dir, bad)
@@ -136,7 +160,7 @@ def build_index(
                 new_store.unlink()
                 return IndexBuildResult(
                     out_dir,
-                    manifest.count,
+                    manifest.entity_count,
                     manifest.dim,
                     len(bad),
                     manifest.count,
@@ -144,6 +168,7 @@ def build_index(
                     time.perf_counter() - started,
                     reused=True,
                     index_type=manifest.index_type,
+                    rows=manifest.count,
                 )
             if not overwrite:
                 detail = input_differences(
@@ -157,21 +182,39 @@ def build_index(
                     given_source=kb_file,
                     stored_index_type=manifest.index_type,
                     given_index_type=index_config.index_type,
+                    stored_alias_rows=manifest.alias_rows,
+                    given_alias_rows=alias_rows,
                 )
                 raise EntQAError("E036", path=out_dir, detail=detail)
             (out_dir / MANIFEST).unlink()
 
         _write_skipped(out_dir, bad)  # only now: a refused run must not touch another index's files
+        layout = alias_row_layout(kb, alias_rows) if alias_rows else None
+        rows = len(kb) if layout is None else len(layout[0])
         state = _resume_state(
-            out_dir, fingerprints, len(kb), encoder.dim, index_config.shard_size, overwrite, str(kb_file)
+            out_dir,
+            fingerprints,
+            rows,
+            encoder.dim,
+            index_config.shard_size,
+            overwrite,
+            str(kb_file),
+            alias_rows,
         )
+    entity_count = len(kb)
     kb.close()
     new_store.replace(out_dir / KB_STORE)
     kb = KnowledgeBase(out_dir / KB_STORE)
     resumed_from = min(state.shards_done * state.shard_size, state.count)
     encode_started = time.perf_counter()
-    _encode_shards(kb, encoder, out_dir, state, index_config.batch_size, quiet, on_shard)
+    _encode_shards(kb, encoder, out_dir, state, index_config.batch_size, quiet, on_shard, layout, encode_map)
     encode_seconds = time.perf_counter() - encode_started
+    if layout is None:
+        (out_dir / ENTITY_ROWS).unlink(missing_ok=True)
+    else:
+        rows_tmp = out_dir / (ENTITY_ROWS + ".tmp")
+        write_entity_rows(rows_tmp, layout[0])
+        rows_tmp.replace(out_dir / ENTITY_ROWS)
 
     vectors = open_vectors(out_dir, state.count, state.dim)
     faiss_index = build_faiss(vectors, index_config)
@@ -193,12 +236,15 @@ def build_index(
         skipped_rows=len(bad),
         created=now_iso(),
         versions=library_versions(),
+        entities=entity_count,
+        alias_rows=alias_rows,
+        trained_rows=state.count if index_config.index_type == "ivfpq" else None,
     ).write(out_dir)
     (out_dir / PROGRESS).unlink(missing_ok=True)
     kb.close()
     return IndexBuildResult(
         out_dir,
-        state.count,
+        entity_count,
         state.dim,
         len(bad),
         resumed_from,
@@ -207,6 +253,7 @@ def build_index(
         reused=False,
         index_type=index_config.index_type,
         encode_seconds=encode_seconds,
+        rows=state.count,
     )
 
 
@@ -262,6 +309,7 @@ def _resume_state(
     shard_size: int,
     overwrite: bool,
     kb_source: str | None = None,
+    alias_rows: int = 0,
 ) -> BuildProgress:
     fresh = BuildProgress(
         model_fingerprint=fingerprints["model"],
@@ -271,6 +319,7 @@ def _resume_state(
         shard_size=shard_size,
         encoder_parts=fingerprint_parts(fingerprints["model"]),
         kb_source=kb_source,
+        alias_rows=alias_rows,
     )
     progress_file = out_dir / PROGRESS
     vectors_file = out_dir / VECTORS
@@ -289,7 +338,8 @@ def _resume_state(
             )
             raise EntQAError("E033", path=out_dir, detail=detail)
         expected_size = state.count * state.dim * 2
-        if (state.count, state.dim) == (count, dim) and vectors_file.stat().st_size == expected_size:
+        same_layout = (state.count, state.dim, state.alias_rows) == (count, dim, alias_rows)
+        if same_layout and vectors_file.stat().st_size == expected_size:
             return state
     for stale in (progress_file, vectors_file, out_dir / FAISS_INDEX):
         stale.unlink(missing_ok=True)
@@ -306,16 +356,30 @@ def _encode_shards(
     batch_size: int,
     quiet: bool,
     on_shard: Callable[[int], None] | None,
+    layout: tuple[np.ndarray, np.ndarray] | None = None,
+    encode_map: ShardMap | None = None,
 ) -> None:
     vectors = open_vectors(out_dir, state.count, state.dim, mode="r+")
     total_shards = -(-state.count // state.shard_size)
     done_rows = min(state.shards_done * state.shard_size, state.count)
+
+    def shard_entities(shard: int) -> tuple[int, list]:
+        start = shard * state.shard_size
+        stop = min(start + state.shard_size, state.count)
+        if layout is None:
+            return shard, [e for _, e in kb.iter_entities(start, stop)]
+        return shard, layout_entities(kb, layout[0][start:stop], layout[1][start:stop], state.alias_rows)
+
+    jobs = (shard_entities(shard) for shard in range(state.shards_done, total_shards))
     with progress_bar("Encoding entities", state.count, quiet, done=done_rows) as advance:
-        for shard in range(state.shards_done, total_shards):
+        if encode_map is None:
+            encoded = ((shard, encoder.encode_entities(e, batch_size, advance)) for shard, e in jobs)
+        else:  # e.g. Ray tasks (entqa_kit.distributed.ray_index): shards come back in order
+            encoded = encode_map(encoder, jobs, batch_size, advance)
+        for shard, shard_vectors in encoded:
             start = shard * state.shard_size
             stop = min(start + state.shard_size, state.count)
-            entities = [e for _, e in kb.iter_entities(start, stop)]
-            vectors[start:stop] = encoder.encode_entities(entities, batch_size, advance).astype("float16")
+            vectors[start:stop] = shard_vectors.astype("float16")
             vectors.flush()
             state.shards_done = shard + 1
             write_json_atomic(out_dir / PROGRESS, state.model_dump())

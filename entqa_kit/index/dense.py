@@ -4,8 +4,11 @@ An index directory holds fixed file names:
 
 - ``manifest.json``: dim, count, index type, model and KB fingerprints, versions.
   Written last; its presence means the build is complete.
-- ``kb.sqlite``: the entity store (row i is vector row i).
-- ``vectors.f16``: the entity vectors, ``[count, dim]`` float16, memory-mapped.
+- ``kb.sqlite``: the entity store (row i is vector row i, unless ``entity_rows.i32`` maps them).
+- ``vectors.f16``: the entity vectors, ``[count, dim]`` float16, memory-mapped (rows past ``count``
+  are the tail of an update that never committed, and are ignored).
+- ``entity_rows.i32``: with alias rows or after changes in place, the entity row of every vector row
+  (-1: removed); see ``entqa_kit.index.rows``. Changes are committed as in ``entqa_kit.index.commit``.
 - ``faiss.index``: the search structure for ``hnsw`` and ``ivfpq`` (``flat`` needs none: it
   scans the memory-mapped vectors exactly, a chunk at a time, so no fp32 copy is ever held).
 
@@ -22,10 +25,11 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from entqa_kit.core.atomic import write_json_atomic
 from entqa_kit.core.config import EncoderConfig, IndexConfig, IndexType
+from entqa_kit.core.device import current_device
 from entqa_kit.core.errors import EntQAError, reason
 from entqa_kit.core.paths import read_bytes
 from entqa_kit.core.records import SearchHit
@@ -55,6 +59,15 @@ class IndexManifest(BaseModel):
     skipped_rows: int = 0
     created: str
     versions: dict[str, str]
+    entities: int | None = Field(default=None, description="live entities (None: count, no alias rows)")
+    alias_rows: int = Field(default=0, description="aliases indexed as extra rows per entity (0: none)")
+    dead_rows: int = Field(default=0, description="vector rows of removed or re-encoded entities")
+    trained_rows: int | None = Field(default=None, description="ivfpq: rows when the quantiser was trained")
+    changes: list[dict[str, str | int]] = Field(default_factory=list, description="add/remove/compact log")
+
+    @property
+    def entity_count(self) -> int:
+        return self.count if self.entities is None else self.entities
 
     @classmethod
     def read(cls, directory: Path) -> IndexManifest:
@@ -220,18 +233,38 @@ def _mismatch(directory: Path, manifest: IndexManifest, what: str, given: str) -
 class DenseIndex:
     """A loaded index: manifest, entity store, vectors (memmap) and faiss structure."""
 
-    def __init__(self, directory: Path, manifest: IndexManifest, kb: KnowledgeBase, faiss_index) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        manifest: IndexManifest,
+        kb: KnowledgeBase,
+        faiss_index,
+        entity_rows: np.ndarray | None = None,
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
         self.kb = kb
         self.faiss_index = faiss_index
+        self.entity_rows = entity_rows
+        """vector row -> entity row (-1: removed); None: the same row (see ``entqa_kit.index.rows``)."""
 
     @classmethod
     def load(
         cls, directory: Path, model_fingerprint: str | None = None, kb_fingerprint: str | None = None
     ) -> DenseIndex:
         """Open an index; refuse it if it was built for another model or KB."""
+        from entqa_kit.index.commit import reading
+
+        with reading(directory):
+            index = cls._open(directory, model_fingerprint, kb_fingerprint)
+            _ = index.vectors  # mapped now: a later compaction replaces the file, not this mapping
+        return index
+
+    @classmethod
+    def _open(cls, directory: Path, model_fingerprint: str | None, kb_fingerprint: str | None) -> DenseIndex:
         import faiss
+
+        from entqa_kit.index.rows import read_entity_rows
 
         manifest = IndexManifest.read(directory)
         checks = (
@@ -248,12 +281,13 @@ class DenseIndex:
         if not (directory / VECTORS).is_file():
             raise EntQAError("E035", path=directory, detail=f"{VECTORS} is missing")
         size = (directory / VECTORS).stat().st_size
-        if size != expected:
+        if size < expected:
             raise EntQAError(
                 "E035", path=directory, detail=f"{VECTORS} has {size} bytes, expected {expected}"
             )
+        entity_rows = read_entity_rows(directory, manifest.count)
         if manifest.index_type == "flat":
-            return cls(directory, manifest, kb, None)
+            return cls(directory, manifest, kb, None, entity_rows)
         try:
             index = faiss.read_index(str(directory / FAISS_INDEX))
         except RuntimeError as exc:
@@ -264,17 +298,43 @@ class DenseIndex:
             index.hnsw.efSearch = manifest.index.hnsw_ef_search
         if hasattr(index, "nprobe"):
             index.nprobe = min(manifest.index.ivf_nprobe, index.nlist)
-        return cls(directory, manifest, kb, index)
+        return cls(directory, manifest, kb, index, entity_rows)
 
     @cached_property
     def vectors(self) -> np.memmap:
         """The fp16 vectors, mapped once (pages are read on demand, never copied whole)."""
         return open_vectors(self.directory, self.manifest.count, self.manifest.dim)
 
+    def entity_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The (title-row) vectors of entity rows: ``vectors[rows]`` unless vector rows are mapped
+        (alias rows, changes in place), where an entity's first live vector row is its title row."""
+        rows = np.asarray(rows)
+        if self.entity_rows is None:
+            return self.vectors[rows]
+        live = np.nonzero(self.entity_rows >= 0)[0]
+        entities, first = np.unique(self.entity_rows[live], return_index=True)
+        table = np.full(int(entities.max(initial=-1)) + 1, -1, dtype=np.int64)
+        table[entities] = live[first]
+        return self.vectors[table[rows]]
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and vector rows, ``[n_queries, k]`` each; rows are -1 where fewer than k exist."""
+        """Scores and entity rows (of ``kb``), ``[n_queries, k]`` each, best first, one per entity;
+        rows are -1 where fewer than k exist. Removed entities are never returned."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if self.entity_rows is None:
+            return self.search_vectors(queries, k)
+        from entqa_kit.index.rows import search_entities
+
+        return search_entities(self.search_vectors, queries, k, self.entity_rows, self.manifest.entity_count)
+
+    def search_vectors(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and vector rows, ``[n_queries, k]`` each (alias and dead rows included)."""
         k = min(k, self.manifest.count)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if self.faiss_index is None and (device := current_device()) != "cpu":  # --device cuda
+            from entqa_kit.index.gpu_search import device_vectors, torch_exact_search
+
+            return torch_exact_search(device_vectors(self, device), queries, k)
         if self.faiss_index is None:
             return exact_search(self.vectors, queries, k)
         if self.manifest.index_type != "ivfpq":
@@ -294,3 +354,39 @@ class DenseIndex:
                 ]
             )
         return results
+
+    def add(self, source, on_duplicate: str = "error", **options):
+        """Add entities (a KB file or Entity records) in place (see ``index.update.add_entities``);
+        this object then shows the changed index."""
+        from entqa_kit.index.update import add_entities
+
+        self.kb.close()
+        try:
+            return add_entities(self.directory, source, on_duplicate, **{"quiet": True, **options})
+        finally:
+            self._reload()
+
+    def remove(self, ids, ignore_missing: bool = False):
+        """Remove entities by id (a file of ids or an iterable); see ``index.update.remove_entities``."""
+        from entqa_kit.index.update import remove_entities
+
+        self.kb.close()
+        try:
+            return remove_entities(self.directory, ids, ignore_missing)
+        finally:
+            self._reload()
+
+    def compact(self, quiet: bool = True):
+        """Drop removed entities' rows for good; see :func:`entqa_kit.index.update.compact_index`."""
+        from entqa_kit.index.update import compact_index
+
+        self.kb.close()
+        try:
+            return compact_index(self.directory, quiet)
+        finally:
+            self._reload()
+
+    def _reload(self) -> None:
+        fresh = DenseIndex.load(self.directory)
+        self.__dict__.clear()
+        self.__dict__.update(fresh.__dict__)

@@ -66,6 +66,8 @@ def input_differences(
     given_source: object,
     stored_index_type: str | None = None,
     given_index_type: str | None = None,
+    stored_alias_rows: int = 0,
+    given_alias_rows: int = 0,
 ) -> str:
     """What differs between the inputs of a build found in a directory and those of this one."""
     found = []
@@ -76,4 +78,6 @@ def input_differences(
         found.append(encoder_differences(stored_parts, stored_config, given_model, stored_model))
     if stored_index_type is not None and stored_index_type != given_index_type:
         found.append(f"index type {stored_index_type!r} in the index, {given_index_type!r} now")
+    if stored_alias_rows != given_alias_rows:
+        found.append(f"alias rows {stored_alias_rows} in the index, {given_alias_rows} now")
     return "; ".join(found) or "no difference found"

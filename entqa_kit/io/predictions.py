@@ -10,6 +10,11 @@ from types import TracebackType
 from entqa_kit.core.records import Document, LinkedDocument
 
 
+def prediction_line(linked: LinkedDocument) -> str:
+    """One document's predictions as the JSON line (with its newline) every writer writes."""
+    return json.dumps(linked.model_dump(), ensure_ascii=False) + "\n"
+
+
 class PredictionWriter:
     """Appends one JSON line per document to ``OUT.partial`` (flushed each time) and renames it
     to ``OUT`` when the run ends normally. After a crash, ``OUT.partial`` holds every finished document."""
@@ -27,7 +32,7 @@ class PredictionWriter:
 
     def write(self, linked: LinkedDocument) -> None:
         if self._handle is not None:
-            self._handle.write(json.dumps(linked.model_dump(), ensure_ascii=False) + "\n")
+            self._handle.write(prediction_line(linked))
             self._handle.flush()
             os.fsync(self._handle.fileno())
 

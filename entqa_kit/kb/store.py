@@ -1,8 +1,10 @@
 """The entity store: a KB in SQLite, row numbers aligned with the vector rows.
 
 Rows are numbered 0..n-1 in the order the adapter yields entities; vector row i
-of an index is the entity with ``row = i``. The fingerprint is a SHA-256 over
-the entities' content in row order, so the same KB always gets the same one.
+of a freshly built index is the entity with ``row = i`` (an index with alias rows or changed
+in place maps vector rows to entity rows, see ``entqa_kit.index.rows``; removed entities leave
+gaps until it is compacted). The fingerprint is a SHA-256 over the entities' content in row
+order, so the same KB always gets the same one.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ def normalize_title(title: str) -> str:
     """Wikipedia-style title key: underscores as spaces, single spaces, first letter upper-case."""
     text = " ".join(title.replace("_", " ").split())
     return text[:1].upper() + text[1:]
+
+
+def content_line(entity: Entity) -> bytes:
+    """One entity's share of the store fingerprint (the digest runs over these lines in row order)."""
+    content = [entity.id, entity.title, entity.description, entity.aliases, entity.types, entity.alt_ids]
+    return json.dumps(content).encode("utf-8") + b"\n"
 
 
 def _entity_from_row(values: Sequence[str]) -> Entity:
@@ -128,8 +136,7 @@ class KnowledgeBase:
                     )
                     continue
                 db.executemany("INSERT INTO alt_ids VALUES (?, ?)", [(a, row) for a in e.alt_ids])
-                content = [e.id, e.title, e.description, e.aliases, e.types, e.alt_ids]
-                digest.update(json.dumps(content).encode("utf-8") + b"\n")
+                digest.update(content_line(e))
                 row += 1
             db.executescript(_INDEXES)
             db.executemany(
@@ -176,10 +183,11 @@ class KnowledgeBase:
         return [r for (r,) in self._db.execute("SELECT row FROM alt_ids WHERE alt_id = ?", (alt_id,))]
 
     def iter_entities(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, Entity]]:
-        """Entities in row order from ``start`` (inclusive) to ``stop`` (exclusive)."""
-        stop = self._count if stop is None else stop
-        query = f"SELECT row, {_COLUMNS} FROM entities WHERE row >= ? AND row < ? ORDER BY row"
-        for values in self._db.execute(query, (start, stop)):
+        """Entities in row order from ``start`` (inclusive) to ``stop`` (exclusive; None: to the end).
+        Rows of an index changed in place may have gaps (removed entities) until it is compacted."""
+        stop = -1 if stop is None else stop
+        query = f"SELECT row, {_COLUMNS} FROM entities WHERE row >= ? AND (? < 0 OR row < ?) ORDER BY row"
+        for values in self._db.execute(query, (start, stop, stop)):
             yield values[0], _entity_from_row(values[1:])
 
     def close(self) -> None:

@@ -54,6 +54,7 @@ class Linker:
         self.config = config
         reading = JointReading if self.reader_config.kind == "joint" else PairReading
         self.reading = reading(self.reader, self.reader_config, config, index.kb, self.passage_config)
+        self._names = None  # the KB's name matcher, built on first use (candidates = dense+names)
         self.profile: Counter[str] = Counter()
         """Seconds per stage so far (retrieve, read, decode), and passages and reader passes."""
 
@@ -104,9 +105,15 @@ class Linker:
         check_same_vocabulary(retriever.passage_encoder.tokenizer, reader.tokenizer, str(model_dir))
         return cls(retriever, passage_config, index, reader, config, saved.reader)
 
-    def link(self, inputs: Iterable[str | Document], batch_size: int = 64) -> list[LinkedDocument]:
-        documents = (Document(id=str(i), text=x) if isinstance(x, str) else x for i, x in enumerate(inputs))
-        return [self.link_document(d, batch_size) for d in documents]
+    def link(
+        self, inputs: Iterable[str | Document], batch_size: int = 64, documents_per_batch: int = 16
+    ) -> list[LinkedDocument]:
+        """Link texts or documents, ``documents_per_batch`` at a time (their passages share batches)."""
+        documents = [Document(id=str(i), text=x) if isinstance(x, str) else x for i, x in enumerate(inputs)]
+        linked: list[LinkedDocument] = []
+        for begin in range(0, len(documents), documents_per_batch):
+            linked += self.link_documents(documents[begin : begin + documents_per_batch], batch_size)
+        return linked
 
     def link_document(
         self,
@@ -122,6 +129,25 @@ class Linker:
         passages = make_passages(document, self.retriever.passage_encoder.tokenizer, self.passage_config)
         if not passages:
             return LinkedDocument(id=document.id, mentions=[])
+        if mentions is None:
+            return self._link_passages([document], [passages], batch_size, on_retrieval)[0]
+        rows, read = self._retrieve([document], [passages], passages, batch_size, on_retrieval)
+        clock = time.perf_counter()
+        found = self.reading.given_spans(passages, rows, read, list(mentions), batch_size, self.profile)
+        clock = self._lap("read", clock)
+        linked = self._linked_spans(document, best_per_span(merge_spans(found, True)))
+        self._lap("decode", clock)
+        return LinkedDocument(id=document.id, mentions=linked)
+
+    def link_documents(self, documents: Sequence[Document], batch_size: int = 64) -> list[LinkedDocument]:
+        """Link several documents together: their passages are encoded, searched and read in shared
+        batches (fewer, fuller passes than one document at a time); the results are the same."""
+        tokenizer = self.retriever.passage_encoder.tokenizer
+        per_document = [make_passages(d, tokenizer, self.passage_config) for d in documents]
+        return self._link_passages(list(documents), per_document, batch_size)
+
+    def _retrieve(self, documents, per_document, passages, batch_size, on_retrieval=None):
+        """Candidate rows ``[passages, K(+names)]`` and which of them to read."""
         clock = time.perf_counter()
         vectors = self.retriever.encode_passages(passages, batch_size)
         if on_retrieval is not None:
@@ -130,19 +156,62 @@ class Linker:
         read = rows >= 0
         if self.config.candidate_margin is not None:
             read &= scores >= scores[:, :1] - self.config.candidate_margin
-        clock = self._lap("retrieve", clock)
+        if self.config.candidates == "dense+names":
+            rows, read = self._with_name_candidates(documents, per_document, rows, read)
+        self._lap("retrieve", clock)
         self.profile["passages"] += len(passages)
-        if mentions is None:
-            found = self.reading.spans(passages, rows, read, batch_size, self.profile)
-        else:
-            found = self.reading.given_spans(passages, rows, read, list(mentions), batch_size, self.profile)
+        return rows, read
+
+    def _link_passages(
+        self,
+        documents: list[Document],
+        per_document: list[list[Passage]],
+        batch_size: int,
+        on_retrieval: RetrievalObserver | None = None,
+    ) -> list[LinkedDocument]:
+        passages = [p for group in per_document for p in group]
+        if not passages:
+            return [LinkedDocument(id=d.id, mentions=[]) for d in documents]
+        owner = np.repeat(np.arange(len(documents)), [len(group) for group in per_document])
+        rows, read = self._retrieve(documents, per_document, passages, batch_size, on_retrieval)
+        clock = time.perf_counter()
+        found = self.reading.spans(passages, rows, read, batch_size, self.profile)
         clock = self._lap("read", clock)
-        merged = merge_spans(found, self.config.allow_overlaps or mentions is not None)
-        if mentions is not None:
-            merged = best_per_span(merged)
-        linked = self._linked_spans(document, merged)
+        by_document: list[list[ScoredSpan]] = [[] for _ in documents]
+        for passage_index, span in found:
+            by_document[owner[passage_index]].append(span)
+        linked = [
+            LinkedDocument(
+                id=d.id, mentions=self._linked_spans(d, merge_spans(spans, self.config.allow_overlaps))
+            )
+            for d, spans in zip(documents, by_document)
+        ]
         self._lap("decode", clock)
-        return LinkedDocument(id=document.id, mentions=linked)
+        return linked
+
+    def _with_name_candidates(
+        self, documents: list[Document], per_document: list[list[Passage]], rows: np.ndarray, read: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Append each passage's KB-name matches (not already among its dense candidates) to its row."""
+        if self._names is None:
+            from entqa_kit.kb.name_matcher import NameMatcher
+
+            self._names = NameMatcher.from_kb(self.index.kb)
+        extra = []
+        matched = [(self._names.find(d.text), group) for d, group in zip(documents, per_document)]
+        passage_matches = [(p, matches) for matches, group in matched for p in group]
+        for (passage, matches), found in zip(passage_matches, rows):
+            inside = [m.row for m in matches if passage.char_start <= m.start and m.end <= passage.char_end]
+            have = set(found.tolist())
+            new = [r for r in dict.fromkeys(inside) if r not in have][: self.config.name_candidates]
+            extra.append(new)
+        width = max((len(x) for x in extra), default=0)
+        if width == 0:
+            return rows, read
+        added = np.full((len(rows), width), -1, dtype=rows.dtype)
+        for i, new in enumerate(extra):
+            added[i, : len(new)] = new
+        return np.concatenate([rows, added], axis=1), np.concatenate([read, added >= 0], axis=1)
 
     def _linked_spans(self, document: Document, spans: list[ScoredSpan]) -> list[LinkedSpan]:
         kb = self.index.kb

@@ -30,10 +30,13 @@ class JointReading:
         from entqa_kit.reading.joint import marker_token_ids
 
         self.reader, self.config, self.kb = reader, config, kb
-        if config.test_k > reader_config.max_candidates:
+        most = config.test_k + (config.name_candidates if config.candidates == "dense+names" else 0)
+        if most > reader_config.max_candidates:
             from entqa_kit.core.errors import EntQAError
 
-            detail = f"test_k {config.test_k} > the joint reader's {reader_config.max_candidates} markers"
+            detail = (
+                f"{most} candidates per passage > the joint reader's {reader_config.max_candidates} markers"
+            )
             raise EntQAError("E040", detail=detail)
         self.entity_tokens = CandidateTokenCache(
             kb,
@@ -71,7 +74,8 @@ class JointReading:
 
     def spans(
         self, passages: list[Passage], rows: np.ndarray, read: np.ndarray, batch_size: int, profile: Counter
-    ) -> list[ScoredSpan]:
+    ) -> list[tuple[int, ScoredSpan]]:
+        """``(passage index, span)`` for every span kept above the threshold."""
         import torch
 
         from entqa_kit.reading.joint import decode_joint
@@ -93,9 +97,8 @@ class JointReading:
         out = []
         for p, start, end, slot, score in found:
             offsets = passages[p].offsets
-            out.append(
-                ScoredSpan(offsets[start - 1][0], offsets[end - 1][1], ids[candidates[p][slot - 1]], score)
-            )
+            entity = ids[candidates[p][slot - 1]]
+            out.append((p, ScoredSpan(offsets[start - 1][0], offsets[end - 1][1], entity, score)))
         return out
 
     def given_spans(

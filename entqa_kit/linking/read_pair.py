@@ -42,7 +42,8 @@ class PairReading:
 
     def spans(
         self, passages: list[Passage], rows: np.ndarray, read: np.ndarray, batch_size: int, profile: Counter
-    ) -> list[ScoredSpan]:
+    ) -> list[tuple[int, ScoredSpan]]:
+        """``(passage index, span)`` for every span kept above the threshold."""
         pair_passage, pair_row, start_logp, end_logp, rerank = self._pairs(
             passages, rows, read, batch_size, profile
         )
@@ -60,7 +61,8 @@ class PairReading:
         found = []
         for span in kept:
             start, end = to_characters(span, passages[pair_passage[span.pair]].offsets)
-            found.append(ScoredSpan(start, end, ids[int(pair_row[span.pair])], span.score))
+            scored = ScoredSpan(start, end, ids[int(pair_row[span.pair])], span.score)
+            found.append((int(pair_passage[span.pair]), scored))
         return found
 
     def given_spans(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from entqa_kit.core.config import DEFAULT_MODEL, EncoderConfig
+from entqa_kit.core.device import autocast, current_device
 from entqa_kit.core.errors import EntQAError, reason
 from entqa_kit.core.records import Entity
 
@@ -128,6 +129,7 @@ class TextEncoder:
         self.dim: int = int(model.config.hidden_size)
         self._fingerprint: Fingerprint | None = None
         self.compute_dtype = resolve_dtype(config.dtype)
+        self.device = str(getattr(model, "device", "cpu"))
 
     @classmethod
     def load(cls, config: EncoderConfig) -> TextEncoder:
@@ -148,6 +150,8 @@ class TextEncoder:
                 "E021", model=config.model, detail="a fast (Rust) tokenizer is required for offsets"
             )
         model.eval()
+        if current_device() != "cpu":  # --device cuda
+            model.to(current_device())
         return cls(config, path, tokenizer, model)
 
     @property
@@ -215,11 +219,11 @@ class TextEncoder:
 
         out = np.empty((len(ids), self.dim), dtype=np.float32)
         order = np.argsort([-len(x) for x in ids], kind="stable")
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.compute_dtype == "bfloat16")
-        with torch.inference_mode(), autocast:
+        mixed = autocast(self.device, enabled=self.compute_dtype == "bfloat16")
+        with torch.inference_mode(), mixed:
             for start in range(0, len(ids), batch_size):
                 rows = order[start : start + batch_size]
-                out[rows] = self.forward_ids([ids[i] for i in rows]).float().numpy()
+                out[rows] = self.forward_ids([ids[i] for i in rows]).float().cpu().numpy()
                 if on_batch is not None:
                     on_batch(len(rows))
         return out
@@ -227,6 +231,8 @@ class TextEncoder:
     def forward_ids(self, ids: Sequence[Sequence[int]]) -> torch.Tensor:
         """Pooled vectors ``[len(ids), dim]``; differentiable when called outside inference mode."""
         input_ids, mask = _pad(ids, self.tokenizer.pad_token_id or 0)
+        if self.device != "cpu":
+            input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
         return self._pool(hidden.float(), mask)
 

@@ -148,6 +148,6 @@ def model_card(config: ModelConfig) -> str:
     lines += [
         f"- versions: {config.versions}\n",
         "Weights are safetensors. Pass the directory as `--model` to `entqa-kit link`, `evaluate` "
-        "or `calibrate`, or load it with `entqa_kit.linking.linker.Linker.from_pretrained(path, index_dir)`.",
+        "or `calibrate`, or load it with `entqa_kit.Linker.from_pretrained(index_dir, path)`.",
     ]
     return "\n".join(lines) + "\n"

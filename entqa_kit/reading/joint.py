@@ -152,10 +152,13 @@ class JointReaderModel(torch.nn.Module):
         return logits.masked_fill(~inputs.passage_mask, float("-inf"))
 
     def end_logits(self, hidden: torch.Tensor, rows: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
-        """``[spans, width]``: end scores for the given (row, start) pairs."""
+        """``[spans, width]``: end scores for the given (row, start) pairs.
+
+        Keys are projected once per passage and shared by all its starts.
+        """
         query = self.end_query(hidden[rows, starts])
-        keys = self.end_key(hidden[rows])
-        return torch.einsum("sh,swh->sw", query, keys) * self.scale
+        keys = self.end_key(hidden)
+        return torch.einsum("sh,swh->sw", query, keys[rows]) * self.scale
 
     def entity_logits(
         self,
@@ -167,9 +170,9 @@ class JointReaderModel(torch.nn.Module):
     ) -> torch.Tensor:
         """``[spans, K + 1]``: slot 0 is ``[NONE]``, slot i + 1 candidate i; padding is ``-inf``."""
         span = self.span_projection(torch.cat([hidden[rows, starts], hidden[rows, ends]], dim=-1))
-        marker_states = hidden[rows.unsqueeze(-1), inputs.marker_positions[rows]]
-        markers = self.marker_projection(marker_states)
-        logits = torch.einsum("sh,skh->sk", span, markers) * self.scale
+        batch = torch.arange(hidden.shape[0]).unsqueeze(-1)
+        markers = self.marker_projection(hidden[batch, inputs.marker_positions])  # once per passage
+        logits = torch.einsum("sh,skh->sk", span, markers[rows]) * self.scale
         return logits.masked_fill(~inputs.marker_mask[rows], float("-inf"))
 
 

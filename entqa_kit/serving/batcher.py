@@ -50,11 +50,13 @@ class MicroBatcher(Generic[J, R]):
         self._queue: asyncio.Queue[_Queued[J]] | None = None
         self._worker: asyncio.Task | None = None
         self._running: asyncio.Future | None = None
+        self._forming = 0
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="entqa-model")
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize() if self._queue is not None else 0
+        """Documents waiting: queued, or in the batch being formed."""
+        return (self._queue.qsize() if self._queue is not None else 0) + self._forming
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
@@ -77,8 +79,8 @@ class MicroBatcher(Generic[J, R]):
         """The results of ``jobs``, in order, once the batches holding them have run."""
         if self._queue is None:
             raise RuntimeError("MicroBatcher.start() was not awaited")
-        if self._queue.qsize() + len(jobs) > self.max_queue:
-            raise EntQAError("E130", queued=self._queue.qsize(), limit=self.max_queue)
+        if self.queued + len(jobs) > self.max_queue:
+            raise EntQAError("E130", queued=self.queued, limit=self.max_queue)
         loop = asyncio.get_running_loop()
         items = [_Queued(job, loop.create_future()) for job in jobs]
         for item in items:
@@ -94,18 +96,22 @@ class MicroBatcher(Generic[J, R]):
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
+            self._forming = 1
             deadline = loop.time() + self.window_s
             while len(batch) < self.max_batch:
                 if not self._queue.empty():
                     batch.append(self._queue.get_nowait())
+                    self._forming += 1
                     continue
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                    self._forming += 1
                 except asyncio.TimeoutError:
                     break
+            self._forming = 0
             await self._run(batch)
 
     async def _run(self, batch: list[_Queued[J]]) -> None:

@@ -16,7 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from entqa_kit.core.device import autocast as device_autocast
+from entqa_kit.core.device import current_device
 from entqa_kit.core.progress import progress_bar, stderr_console
+from entqa_kit.training import distributed
 from entqa_kit.training.checkpoint import load_checkpoint, save_checkpoint
 from entqa_kit.training.schedule import linear_warmup_decay
 
@@ -86,6 +89,7 @@ def fit(
     import torch
 
     started = time.perf_counter()
+    quiet = quiet or not distributed.is_main()  # under torchrun, rank 0 alone reports
     torch.manual_seed(config.seed)
     modules = objective.modules()
     optimizer = torch.optim.AdamW(objective.parameter_groups(config.learning_rate))
@@ -104,7 +108,9 @@ def fit(
         schedule.load_state_dict(state["scheduler"])
         if not quiet:
             stderr_console.print(f"{config.label}: resuming after epoch {state['epochs_done']}")
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16)
+    distributed.broadcast_modules(modules)  # every rank starts from rank 0's weights
+    trained = [p for group in optimizer.param_groups for p in group["params"]]
+    autocast = device_autocast(current_device(), config.bf16)
     for epoch in range(state["epochs_done"], config.epochs):
         rng = np.random.default_rng(config.seed + epoch)
         for module in modules.values():
@@ -113,14 +119,19 @@ def fit(
         label = f"{config.label} epoch {epoch + 1}/{config.epochs}"
         with progress_bar(label, objective.num_examples(), quiet) as advance:
             for batch in objective.batches(epoch, rng):
-                with autocast:
-                    loss = objective.loss(batch)
+                share, weight = distributed.my_share(batch)  # the whole batch in one process
                 optimizer.zero_grad()
-                loss.backward()
+                value = 0.0
+                if len(share):
+                    with autocast:
+                        loss = objective.loss(share)
+                    (loss * weight if weight != 1.0 else loss).backward()
+                    value = loss.item() * weight
+                distributed.sum_gradients(trained)
                 optimizer.step()
                 schedule.step()
                 state["step"] += 1
-                losses.append(loss.item())
+                losses.append(distributed.sum_value(value))
                 advance(len(batch), f"loss {np.mean(losses[-50:]):.3f}")
         for module in modules.values():
             module.eval()
@@ -130,10 +141,13 @@ def fit(
         score = report.score if report.score is not None else float(epoch)
         if state["best_score"] is None or score > state["best_score"]:
             state["best_score"], state["best_epoch"], state["best_metrics"] = score, epoch + 1, report.metrics
-            objective.save_best()
+            if distributed.is_main():
+                objective.save_best()
         state["epochs_done"] = epoch + 1
         state["scheduler"] = schedule.state_dict()
-        save_checkpoint(model_dir, modules, optimizer, state, config.checkpoint)
+        if distributed.is_main():
+            save_checkpoint(model_dir, modules, optimizer, state, config.checkpoint)
+        distributed.barrier()  # no rank runs ahead of the files rank 0 writes
         if not quiet:
             extra = f"; {report.metrics}" if report.metrics else ""
             stderr_console.print(f"{config.label} epoch {epoch + 1}: mean loss {mean_loss:.4f}{extra}")

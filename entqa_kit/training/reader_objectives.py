@@ -14,6 +14,7 @@ from entqa_kit.core.records import Document, Passage
 from entqa_kit.reading.candidates import CandidateTokenCache
 from entqa_kit.reading.reader_io import EntityTokenCache, ReaderBundle, save_reader
 from entqa_kit.training.loop import EpochReport
+from entqa_kit.training.silver_masking import without_positions
 
 
 def _groups(bundle: ReaderBundle, learning_rate: float, head_learning_rate: float | None) -> list[dict]:
@@ -86,6 +87,8 @@ class JointExample:
     passage: Passage
     mentions: tuple[tuple[int, int, int | None], ...]
     retrieved: tuple[int, ...]
+    masked: tuple[int, ...] = ()
+    """Start positions of masked silver mentions, left out of the start loss (``silver_mask``)."""
 
 
 class JointObjective(_ReaderObjective):
@@ -104,6 +107,7 @@ class JointObjective(_ReaderObjective):
     ) -> None:
         from entqa_kit.reading.joint import marker_token_ids
         from entqa_kit.training.reader_stage import mention_positions
+        from entqa_kit.training.silver_masking import is_masked
 
         self.bundle, self.train, self.link = bundle, train, link
         self.k = min(train.train_k, config.max_candidates)
@@ -112,17 +116,38 @@ class JointObjective(_ReaderObjective):
             kb, bundle.tokenizer, config.candidate_title_tokens, config.candidate_description_tokens
         )
         self.examples: list[JointExample] = []
+        names = link.candidates == "dense+names"
+        self._matches: dict[str, list] = {}
+        if names:  # as when linking: the KB names found in a passage are candidates too
+            from entqa_kit.kb.name_matcher import NameMatcher
+
+            self._matcher = NameMatcher.from_kb(kb)
         for passage, found in zip(passages, retrieved):
-            mentions = []
+            mentions, masked = [], []
             for mention, (start, end) in mention_positions(passage, documents[passage.document_id]):
+                if is_masked(mention):
+                    masked.append(start)
+                    continue
                 rows = (
                     [r for e in mention.entities if (r := kb.row_of(e)) is not None] if mention.in_kb else []
                 )
                 mentions.append((start, end, rows[0] if rows else None))
             if any(row is not None for _, _, row in mentions):
-                candidates = tuple(int(r) for r in found if r >= 0)
-                self.examples.append(JointExample(passage, tuple(mentions), candidates))
+                named = self._name_rows(passage, documents[passage.document_id]) if names else []
+                candidates = tuple(dict.fromkeys([*named, *(int(r) for r in found if r >= 0)]))
+                self.examples.append(JointExample(passage, tuple(mentions), candidates, tuple(masked)))
         self.tokens.fill({r for x in self.examples for r in x.retrieved} | self._gold_rows())
+
+    def _name_rows(self, passage: Passage, document: Document) -> list[int]:
+        """Rows of the KB names matched inside the passage (at most ``name_candidates``)."""
+        if document.id not in self._matches:
+            self._matches[document.id] = self._matcher.find(document.text)
+        inside = [
+            m.row
+            for m in self._matches[document.id]
+            if passage.char_start <= m.start and m.end <= passage.char_end
+        ]
+        return list(dict.fromkeys(inside))[: self.link.name_candidates]
 
     def _gold_rows(self) -> set[int]:
         return {row for x in self.examples for _, _, row in x.mentions if row is not None}
@@ -155,13 +180,15 @@ class JointObjective(_ReaderObjective):
                 golds = [
                     GoldSpan(len(batch), start, end, slot_of.get(row, 0) if row is not None else 0)
                     for start, end, row in example.mentions
+                    if end - start < self.link.max_span_tokens  # a longer span cannot be decoded
                 ]
-                batch.append((layout, golds))
+                batch.append((layout, golds, example.masked))
             yield batch
 
     def loss(self, batch: Sequence[Any]):
         from entqa_kit.reading.joint import batch_layouts, joint_loss
 
-        inputs = batch_layouts([layout for layout, _ in batch], self.bundle.tokenizer.pad_token_id or 0)
-        golds = [g for _, spans in batch for g in spans]
+        inputs = batch_layouts([item[0] for item in batch], self.bundle.tokenizer.pad_token_id or 0)
+        inputs = without_positions(inputs, [item[2] for item in batch])
+        golds = [g for item in batch for g in item[1]]
         return joint_loss(self.bundle.model, inputs, golds, self.link.max_span_tokens)

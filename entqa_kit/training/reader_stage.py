@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from entqa_kit.core.config import Recipe
+from entqa_kit.core.config import ReaderConfig, Recipe
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.progress import progress_bar
 from entqa_kit.core.records import Document, Passage
@@ -22,8 +22,10 @@ from entqa_kit.index.dense import DenseIndex
 from entqa_kit.models.model_dir import TrainingRecord, read_model_config, write_model_dir
 from entqa_kit.reading.reader_io import ReaderBundle, check_same_vocabulary, load_reader, save_reader
 from entqa_kit.retrieval.loading import load_retriever
+from entqa_kit.training import distributed
 from entqa_kit.training.loop import FitConfig, fit
 from entqa_kit.training.reader_objectives import JointObjective, PairObjective
+from entqa_kit.training.silver_masking import is_masked, mask_silver, masked_rows
 
 READER_CHECKPOINT = "checkpoints/reader-last"
 
@@ -39,7 +41,7 @@ def gold_spans(passage: Passage, document: Document) -> dict[str, list[tuple[int
     """Gold entity id -> wordpiece spans (1-based positions) of its mentions inside the passage."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for mention, positions in mention_positions(passage, document):
-        if mention.in_kb:
+        if mention.in_kb and not is_masked(mention):
             for entity in mention.entities:
                 spans.setdefault(entity, []).append(positions)
     return spans
@@ -73,12 +75,27 @@ def training_pairs(
         gold_rows = {row: s for e, s in spans.items() if (row := kb.row_of(e)) is not None}
         if not gold_rows:
             continue
+        unknown = gold_rows.keys() | masked_rows(passage, documents[passage.document_id], kb)
         rows = list(gold_rows)[:k]
-        rows += [int(r) for r in found if r >= 0 and int(r) not in gold_rows][: k - len(rows)]
+        rows += [int(r) for r in found if r >= 0 and int(r) not in unknown][: k - len(rows)]
         if len(rows) < k:
             continue
         examples.append((passage, rows, [gold_rows.get(r, []) for r in rows]))
     return examples
+
+
+def adapted_reader_config(init_from: Path, wanted: ReaderConfig) -> ReaderConfig:
+    """The reader architecture of the model being adapted; refused when the recipe asks another kind."""
+    init = read_model_config(init_from).reader
+    if init is None:
+        raise EntQAError("E042", path=init_from)
+    if init.kind != wanted.kind:
+        detail = (
+            f"init_from {init_from} has a {init.kind} reader but the recipe's [reader] kind is "
+            f"{wanted.kind!r}; set reader.kind = {init.kind!r} or adapt a {wanted.kind} model"
+        )
+        raise EntQAError("E040", detail=detail)
+    return init
 
 
 def require_resolved_gold(documents: Sequence[Document], passages: Sequence[Passage], source: str) -> None:
@@ -97,17 +114,18 @@ def train_reader(
     retriever, passage_config = load_retriever(str(model_dir))
     index = DenseIndex.load(model_index_dir(model_dir, recipe), retriever.entity_encoder.fingerprint)
     kb = index.kb
-    docs = load_training_documents(recipe.data, kb).documents
+    docs = mask_silver(load_training_documents(recipe.data, kb).documents, train.silver_mask, train.seed)
     by_id = {d.id: d for d in docs}
     all_passages = passages_of(docs, retriever.passage_encoder.tokenizer, passage_config)
-    require_resolved_gold(docs, all_passages, recipe.data.train)
+    require_resolved_gold(docs, all_passages, recipe.data.train or recipe.data.unlabelled)
     passages = subsample([p for p in all_passages if p.gold], train.max_train_passages, train.seed)
     extra = 8 if config.kind == "pair" else 0
     with progress_bar("Retrieving training candidates", len(passages), quiet) as advance:
         vectors = retriever.encode_passages(passages, 64, advance)
     _, retrieved = index.search(vectors, train.train_k + extra)
 
-    if recipe.init_from is not None:  # adapt a trained reader (its encoder and heads)
+    if recipe.init_from is not None:  # adapt a trained reader (its encoder, heads and architecture)
+        config = adapted_reader_config(Path(recipe.init_from), config)
         bundle = load_reader(Path(recipe.init_from), train.dtype, config)
     else:
         bundle = ReaderBundle.create(config.model, train.dtype, config)
@@ -121,7 +139,9 @@ def train_reader(
     objective.model_dir = model_dir
     model_config = read_model_config(model_dir)
     model_config.reader, model_config.reader_train, model_config.link = config, train, recipe.link
-    write_model_dir(model_dir, model_config)  # each epoch's reader is saved as it finishes
+    model_config.recipe = recipe
+    if distributed.is_main():  # under torchrun, rank 0 alone writes files
+        write_model_dir(model_dir, model_config)  # each epoch's reader is saved as it finishes
     fit_config = FitConfig(
         epochs=train.epochs,
         learning_rate=train.learning_rate,
@@ -133,11 +153,16 @@ def train_reader(
     )
     steps = -(-objective.num_examples() // train.batch_size)
     result = fit(objective, fit_config, model_dir, steps, resume, quiet)
+    final = result.history[-1]["loss"] if result.history else float("nan")
+    if not distributed.is_main():
+        distributed.barrier()
+        return ReaderTrainResult(model_dir, result.seconds, final)
     bundle.model.eval()
     save_reader(bundle, model_dir)
     model_config = read_model_config(model_dir)
     model_config.reader, model_config.reader_train, model_config.link = config, train, recipe.link
+    model_config.recipe = recipe
     model_config.reader_training = TrainingRecord(history=result.history, seconds=result.seconds)
     write_model_dir(model_dir, model_config)
-    final = result.history[-1]["loss"] if result.history else float("nan")
+    distributed.barrier()
     return ReaderTrainResult(model_dir, result.seconds, final)

@@ -102,16 +102,16 @@ class RetrieverObjective:
         golds = [self.golds[i] for i in batch]
         passage_vectors = passage_encoder.forward_ids([self.ids[i] for i in batch])
         hard = mine_hard_negatives(
-            self._search, passage_vectors.detach().float().numpy(), golds, self.num_hard
+            self._search, passage_vectors.detach().float().cpu().numpy(), golds, self.num_hard
         )
         candidates = sample_candidates(golds, len(self.index.kb), self.num_random, hard, self._rng)
         if self.frozen:  # the fp16 memmap: each step reads only its sampled rows
             rows = np.asarray(self.index.vectors[candidates.rows], dtype=np.float32)
-            entity_vectors = torch.from_numpy(rows)
+            entity_vectors = torch.from_numpy(rows).to(passage_vectors.device)
         else:
             entity_vectors = entity_encoder.forward_ids([self._entity_ids[r] for r in candidates.rows])
         scores = self.config.score_scale * passage_vectors.float() @ entity_vectors.float().T
-        return multi_label_nce_loss(scores, torch.from_numpy(candidates.gold_mask))
+        return multi_label_nce_loss(scores, torch.from_numpy(candidates.gold_mask).to(scores.device))
 
     def end_epoch(self, epoch: int) -> EpochReport:
         if not self.frozen:

@@ -27,6 +27,8 @@ from entqa_kit.models.model_dir import (
 from entqa_kit.retrieval.retriever import (
     Retriever,
 )
+from entqa_kit.training import distributed
+from entqa_kit.training.alias_queries import alias_queries
 from entqa_kit.training.loop import FitConfig, fit
 from entqa_kit.training.retriever_objective import RetrieverObjective
 
@@ -45,7 +47,7 @@ def ensure_base_index(recipe: Recipe, quiet: bool, model_fingerprint: str | None
     """The recipe's KB index (built with the base encoder if missing), refused (E031) when it was
     built with other encoder settings than the recipe's ``[encoder]``."""
     directory = Path(recipe.data.index)
-    if not (directory / "manifest.json").is_file():
+    if not (directory / "manifest.json").is_file() and distributed.is_main():
         build_index(
             Path(recipe.data.kb),
             directory,
@@ -54,6 +56,7 @@ def ensure_base_index(recipe: Recipe, quiet: bool, model_fingerprint: str | None
             kb_format=recipe.data.kb_format,
             quiet=quiet,
         )
+    distributed.barrier()  # under torchrun, rank 0 builds it and the others wait
     return DenseIndex.load(directory, model_fingerprint=model_fingerprint)
 
 
@@ -96,11 +99,15 @@ def train_retriever(
     train_docs = load_training_documents(data, kb)
     train_passages = passages_of(train_docs.documents, tokenizer, recipe.passages)
     train_golds = gold_rows(train_passages, kb)
-    if not any(train_golds):
+    if not any(train_golds) and not config.kb_alias_queries:
         read = sum(len(d.mentions) for d in train_docs.documents)
         resolved = sum(1 for d in train_docs.documents for m in d.mentions if m.in_kb)
         raise EntQAError(
-            "E044", source=data.train, docs=len(train_docs.documents), read=read, resolved=resolved
+            "E044",
+            source=data.train or data.unlabelled,
+            docs=len(train_docs.documents),
+            read=read,
+            resolved=resolved,
         )
     keep = [i for i, g in enumerate(train_golds) if g or not config.only_passages_with_gold]
     keep = subsample(keep, config.max_train_passages, config.seed)
@@ -108,14 +115,23 @@ def train_retriever(
     if data.dev:
         dev_docs = load_documents(Path(data.dev), kb, data.format, data.dev_split)
         dev_passages = passages_of(dev_docs.documents, tokenizer, recipe.passages)
+    queries, query_golds = alias_queries(  # KB pretraining: names as queries for their entities
+        kb,
+        tokenizer,
+        config.kb_alias_queries,
+        config.kb_alias_context_words,
+        recipe.passages.length,
+        config.seed,
+    )
     if not quiet:
-        stderr_console.print(f"train: {train_docs.summary()}; {len(keep):,} passages with gold")
+        aliases = f" + {len(queries):,} KB name queries" if queries else ""
+        stderr_console.print(f"train: {train_docs.summary()}; {len(keep):,} passages with gold{aliases}")
     objective = RetrieverObjective(
         retriever,
         recipe,
         index,
-        [train_passages[i] for i in keep],
-        [train_golds[i] for i in keep],
+        [train_passages[i] for i in keep] + queries,
+        [train_golds[i] for i in keep] + query_golds,
         dev_passages,
         model_dir,
     )
@@ -133,6 +149,10 @@ def train_retriever(
 
     frozen = config.freeze_entity_tower
     entity_config = concrete_config(entity_encoder, recipe.encoder.model if frozen else ENTITY_TOWER)
+    index_dir = Path(recipe.data.index) if frozen else model_dir / "index"
+    if not distributed.is_main():  # rank 0 alone writes the model directory and the index
+        distributed.barrier()
+        return TrainResult(model_dir, result.best_epoch, None, result.seconds, index_dir, not frozen)
     write_model_dir(
         model_dir,
         ModelConfig(
@@ -165,6 +185,7 @@ def train_retriever(
             overwrite=True,
             quiet=quiet,
         )
+    distributed.barrier()
     return TrainResult(
         model_dir, result.best_epoch, objective.best_report, result.seconds, index_dir, not frozen
     )
