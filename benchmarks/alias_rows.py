@@ -77,9 +77,10 @@ def run_case(name: str, work: Path, max_alias_rows: int) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    columns = [c for c in rows[0] if c != "reused"]
-    for row in rows[1:]:
-        columns += [c for c in row if c not in columns and c != "reused"]
+    """One markdown table; every case's R@K columns, in order of K."""
+    recall = sorted({c for row in rows for c in row if c.startswith("R@")}, key=lambda c: int(c[2:]))
+    columns = ["case", "index", "entities", "rows", "build_s", *recall, "passages", "retrieve_s"]
+    columns += [c for c in ("precision", "recall", "f1") if any(c in row for row in rows)]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         lines.append("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")

@@ -90,46 +90,28 @@ def link_cli(
     json_output: JsonOutput = False,
 ) -> None:
     """Link every document; predictions are written as they come (a crash loses at most one document)."""
-    out_is_dir = out is not None and (out.endswith(("/", "\\")) or Path(out).is_dir())
-    out = Path(out) if out is not None else None
-    ray = ray or ray_address is not None
-    if ray:
-        _check_ray_options(out, out_is_dir, html)
-    else:
-        check_outputs(files={"--out": out, "--html": html})
     from entqa_kit.core.device import select_device
 
-    select_device(device)
-    overrides = {
-        "threshold": threshold,
-        "top_k": top_k,
-        "allow_overlaps": allow_overlaps or None,
-        "candidates": candidates,
-        "test_stride": stride,
-        "candidate_margin": margin,
-        "test_entity_tokens": entity_tokens,
-        "quantize": quantize,
-    }
-    if ray:
-        from entqa_kit.distributed.ray_index import RayOptions
-        from entqa_kit.distributed.ray_link import link_inputs_ray
+    overrides = {  # the linker's settings (None: the model's)
+        "threshold": threshold, "top_k": top_k, "allow_overlaps": allow_overlaps or None,
+        "candidates": candidates, "test_stride": stride, "candidate_margin": margin,
+        "test_entity_tokens": entity_tokens, "quantize": quantize,
+    }  # fmt: skip
+    on_failure = lambda error: typer.echo(error_line(error), err=True)  # noqa: E731
+    if ray or ray_address is not None:
+        from entqa_kit.distributed.ray_link import RayOptions, check_ray_outputs, link_inputs_ray
 
+        check_ray_outputs(out, html)
+        select_device(device)
         options = RayOptions(address=ray_address, workers=ray_workers, cpus_per_worker=ray_cpus_per_worker)
         result = link_inputs_ray(
-            inputs,
-            index_dir=index,
-            out=out,
-            out_is_dir=out_is_dir,
-            model_dir=model,
-            ray=options,
-            max_chars=max_chars,
-            batch_size=batch_size,
-            quiet=quiet,
-            on_failure=lambda error: typer.echo(error_line(error), err=True),
-            **overrides,
-        )
-        _report(result, json_output, quiet)
-        return
+            inputs, index_dir=index, out=out, model_dir=model, ray=options, max_chars=max_chars,
+            batch_size=batch_size, quiet=quiet, on_failure=on_failure, **overrides,
+        )  # fmt: skip
+        return _report(result, json_output, quiet)
+    out = Path(out) if out is not None else None
+    check_outputs(files={"--out": out, "--html": html})
+    select_device(device)
     from entqa_kit.io.predictions import print_document_summary
     from entqa_kit.linking.run import link_inputs
 
@@ -142,18 +124,9 @@ def link_cli(
             print_document_summary(document, linked)
 
     result = link_inputs(
-        inputs,
-        index_dir=index,
-        model_dir=model,
-        out=out,
-        html=html,
-        max_chars=max_chars,
-        batch_size=batch_size,
-        quiet=quiet,
-        on_document=show,
-        on_failure=lambda error: typer.echo(error_line(error), err=True),
-        **overrides,
-    )
+        inputs, index_dir=index, model_dir=model, out=out, html=html, max_chars=max_chars,
+        batch_size=batch_size, quiet=quiet, on_document=show, on_failure=on_failure, **overrides,
+    )  # fmt: skip
     _report(result, json_output and out is not None, quiet or (out is None and html is None))
 
 
@@ -167,24 +140,6 @@ def _report(result, json_output: bool, quiet: bool) -> None:
         _print_summary(result)
     if result.failures:
         raise EntQAError("E060", failed=len(result.failures), total=result.total)
-
-
-def _check_ray_options(out: Path | None, out_is_dir: bool, html: Path | None) -> None:
-    """--ray writes predictions to --out only (a file or a DIR/ of shards); no HTML page."""
-    from entqa_kit.core.errors import EntQAError
-
-    if out is None:
-        raise EntQAError(
-            "E100", options="--ray", context="without --out", remedy="give --out PRED.jsonl or --out DIR/"
-        )
-    if html is not None:
-        raise EntQAError(
-            "E100", options="--html", context="with --ray", remedy="link without --ray for the HTML page"
-        )
-    if out_is_dir:
-        check_outputs(dirs={"--out": out})
-    else:
-        check_outputs(files={"--out": out})
 
 
 def _print_summary(result) -> None:

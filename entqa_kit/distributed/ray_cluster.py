@@ -40,7 +40,7 @@ def ray_cluster(address: str | None = None, num_cpus: int | None = None, quiet: 
         options |= {"num_cpus": num_cpus or os.cpu_count() or 1, "include_dashboard": False}
     try:
         ray.init(address=address, **options)
-    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+    except Exception as exc:  # Ray raises plain Exception too (a node that timed out starting)
         where = f" at {address}" if address else ""
         raise EntQAError(
             "E142", where=where, detail=str(exc).splitlines()[0] if str(exc) else "no detail"

@@ -16,6 +16,7 @@ ends are run again (``attempts`` passes in all), and any left after that are lis
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -27,9 +28,12 @@ import numpy as np
 
 from entqa_kit.core.atomic import write_json_atomic
 from entqa_kit.core.errors import EntQAError, reason
+from entqa_kit.core.paths import check_out_dir, check_out_file
 from entqa_kit.core.records import Document
 from entqa_kit.distributed.ray_cluster import ray_cluster
 from entqa_kit.distributed.ray_index import RayOptions, unwrap
+
+__all__ = ["LinkActor", "RayOptions", "check_ray_outputs", "link_inputs_ray"]
 from entqa_kit.documents.link_inputs import DEFAULT_MAX_CHARS, InputFailure, check_inputs, iter_inputs
 from entqa_kit.linking.run import LinkRunResult
 
@@ -81,6 +85,21 @@ class LinkActor:
         }
 
 
+def check_ray_outputs(out: str | Path | None, html: Path | None) -> tuple[Path, bool]:
+    """``--out`` as a path and whether it is a directory of shards (given with a trailing slash, or an
+    existing directory); E100 without ``--out`` or with ``--html``, E072/E073 for a wrong kind of path."""
+    if out is None:
+        raise EntQAError(
+            "E100", options="--ray", context="without --out", remedy="give --out PRED.jsonl or --out DIR/"
+        )
+    if html is not None:
+        raise EntQAError(
+            "E100", options="--html", context="with --ray", remedy="link without --ray for the HTML page"
+        )
+    is_dir = str(out).endswith(("/", os.sep)) or Path(out).is_dir()
+    return (check_out_dir if is_dir else check_out_file)(Path(out)), is_dir
+
+
 class _Spool:
     """Prediction lines as they arrive, in any order, on disk; read back in input order."""
 
@@ -111,7 +130,7 @@ def link_inputs_ray(
     *,
     index_dir: str | Path,
     out: str | Path,
-    out_is_dir: bool = False,
+    out_is_dir: bool | None = None,
     model_dir: str | Path | None = None,
     ray: RayOptions | None = None,
     documents_per_batch: int = 8,
@@ -123,7 +142,8 @@ def link_inputs_ray(
     actor: type = LinkActor,
     **link_overrides: object,
 ) -> LinkRunResult:
-    """Link ``inputs`` on Ray into ``out`` (a JSONL file, or a directory of shards when ``out_is_dir``).
+    """Link ``inputs`` on Ray into ``out``: a JSONL file, or a directory of shards when ``out_is_dir``
+    (None: when ``out`` ends with a slash or is a directory).
 
     The arguments are those of :func:`entqa_kit.linking.run.link_inputs` plus the cluster (``ray``),
     the documents per actor call, for a directory the documents per shard, and the actor class."""
@@ -132,8 +152,8 @@ def link_inputs_ray(
 
     started = time.perf_counter()
     options = ray or RayOptions()
+    out, out_is_dir = check_ray_outputs(out, None) if out_is_dir is None else (Path(out), out_is_dir)
     check_inputs([str(i) for i in inputs])
-    out = Path(out)
     (out if out_is_dir else out.parent).mkdir(parents=True, exist_ok=True)
     errors: dict[int, EntQAError] = {}
     items: list[dict[str, Any]] = []

@@ -45,15 +45,21 @@ class Linker:
         reader: ReaderBundle,
         config: LinkConfig,
         reader_config: ReaderConfig | None = None,
+        trained_slots: int | None = None,
     ) -> None:
+        """``trained_slots``: the candidates per passage the reader was trained with (joint reader)."""
         self.retriever = retriever
         self.passage_config = inference_passages(passage_config, config)
         self.index = index
         self.reader_config = reader_config or ReaderConfig()
         self.reader = quantized(reader) if config.quantize == "int8" else reader
         self.config = config
-        reading = JointReading if self.reader_config.kind == "joint" else PairReading
-        self.reading = reading(self.reader, self.reader_config, config, index.kb, self.passage_config)
+        if self.reader_config.kind == "joint":
+            self.reading = JointReading(
+                self.reader, self.reader_config, config, index.kb, self.passage_config, trained_slots
+            )
+        else:
+            self.reading = PairReading(self.reader, self.reader_config, config, index.kb, self.passage_config)
         self._names = None  # the KB's name matcher, built on first use (candidates = dense+names)
         self.profile: Counter[str] = Counter()
         """Seconds per stage so far (retrieve, read, decode), and passages and reader passes."""
@@ -103,7 +109,8 @@ class Linker:
         index = DenseIndex.load(Path(index_dir), model_fingerprint=retriever.entity_encoder.fingerprint)
         reader = load_reader(model_dir, config.dtype, saved.reader)
         check_same_vocabulary(retriever.passage_encoder.tokenizer, reader.tokenizer, str(model_dir))
-        return cls(retriever, passage_config, index, reader, config, saved.reader)
+        trained = saved.reader_train.train_k if saved.reader_train else None
+        return cls(retriever, passage_config, index, reader, config, saved.reader, trained)
 
     def link(
         self, inputs: Iterable[str | Document], batch_size: int = 64, documents_per_batch: int = 16

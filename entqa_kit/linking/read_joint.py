@@ -26,8 +26,11 @@ class JointReading:
         config: LinkConfig,
         kb: KnowledgeBase,
         passage_config: PassageConfig,
+        trained_slots: int | None = None,
     ) -> None:
         from entqa_kit.reading.joint import marker_token_ids
+
+        self.trained_slots = trained_slots
 
         self.reader, self.config, self.kb = reader, config, kb
         most = config.test_k + (config.name_candidates if config.candidates == "dense+names" else 0)
@@ -47,7 +50,20 @@ class JointReading:
         self.markers = marker_token_ids(reader.tokenizer, reader_config.max_candidates + 1)
 
     def _candidates(self, rows: np.ndarray, read: np.ndarray) -> list[list[int]]:
-        per_passage = [[int(r) for r, ok in zip(found, keep) if ok] for found, keep in zip(rows, read)]
+        """Each passage's candidates: the dense top-K, then any KB-name matches (columns past K).
+
+        The reader only ever saw ``trained_slots`` markers in training, so a longer list keeps the
+        name matches and the best dense candidates that fit, as training did (names before the
+        dense tail)."""
+        k = self.config.test_k
+        per_passage = []
+        for found, keep in zip(rows, read):
+            dense = [int(r) for r, ok in zip(found[:k], keep[:k]) if ok]
+            names = [int(r) for r, ok in zip(found[k:], keep[k:]) if ok]
+            if self.trained_slots is not None and len(dense) + len(names) > self.trained_slots:
+                names = names[: self.trained_slots]
+                dense = dense[: self.trained_slots - len(names)]
+            per_passage.append(dense + names)
         self.entity_tokens.fill([r for c in per_passage for r in c])
         return per_passage
 
