@@ -72,7 +72,13 @@ def test_every_wordpiece_maps_back_to_its_exact_characters(tokenizer, text, leng
             piece = tokenizer.convert_ids_to_tokens(token_id)
             if piece == tokenizer.unk_token:
                 continue
-            assert normalizer.normalize_str(text[start:end]) == piece.removeprefix("##")
+            characters = normalizer.normalize_str(text[start:end])
+            if len(text[start:end]) == 1 and len(characters) > 1:
+                # one character the normaliser decomposes (a Hangul syllable into jamo) may be split
+                # into several wordpieces, each mapped to the whole character
+                assert piece.removeprefix("##") in characters
+            else:
+                assert characters == piece.removeprefix("##")
         first = passage.index * stride
         assert list(passage.token_ids) == all_ids[first : first + length]
         covered.update(range(first, first + len(passage.token_ids)))
