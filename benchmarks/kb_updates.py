@@ -109,9 +109,10 @@ def main() -> None:
             seconds, change = timing
             entry.update({"seconds": round(seconds, 1), "advice": change.advice})
         if name != "original":
-            same_rows = np.array_equal(found["top100"][1], original["top100"][1])
+            same_rows = found["top100"][1] == original["top100"][1]
             same_scores = np.array_equal(found["top100"][0], original["top100"][0])
-            entry["top100_identical_to_original"] = bool(same_rows and same_scores)
+            entry["top100_identical_to_original"] = bool(same_rows.all() and same_scores)
+            entry["top100_cells_differing"] = int((~same_rows).sum())
         results[name] = entry
     results["compacted_vectors_identical"] = (copy / "vectors.f16").read_bytes() == (
         args.index / "vectors.f16"

@@ -346,3 +346,18 @@ def test_cli_build_form_is_unchanged(tmp_path, tiny_model):
     assert IndexManifest.read(out).count == 20
     result = runner.invoke(app, ["index", "build", str(KB), "--out", str(out), "--model", str(tiny_model)])
     assert result.exit_code == 0 and "already up to date (20 entities)" in " ".join(result.output.split())
+
+
+def test_exact_ties_are_ordered_by_row_whatever_k_and_dead_rows():
+    from entqa_kit.index.dense import exact_search
+    from entqa_kit.index.rows import search_entities
+
+    a, b = np.eye(4, dtype=np.float16)[0], np.eye(4, dtype=np.float16)[1]
+    vectors = np.stack([b, a, b, a, a, b * 0])  # rows 1, 3, 4 tie at the top, 0 and 2 next
+    query = np.array([[1.0, 0.5, 0, 0]], dtype=np.float32)
+    for k in (1, 2, 3, 4, 6):
+        assert exact_search(vectors, query, k)[1][0].tolist() == [1, 3, 4, 0, 2, 5][:k]
+    with_dead = np.concatenate([vectors, np.stack([a] * 20)])  # removed rows that tie too
+    entity_rows = np.array([0, 1, 2, 3, 4, 5] + [-1] * 20, dtype=np.int32)
+    _, rows = search_entities(lambda q, k: exact_search(with_dead, q, k), query, 3, entity_rows, 6)
+    assert rows[0].tolist() == [1, 3, 4]

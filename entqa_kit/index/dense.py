@@ -42,6 +42,7 @@ VECTORS = "vectors.f16"
 FAISS_INDEX = "faiss.index"
 _CHUNK = 65536
 _SCAN_CHUNK = 16384
+_TIE_SPARE = 8
 
 
 class IndexManifest(BaseModel):
@@ -149,7 +150,11 @@ def build_faiss(vectors: np.ndarray, config: IndexConfig):
 
 
 def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact inner-product top-k over an fp16 matrix, scanned in chunks converted one at a time."""
+    """Exact inner-product top-k over an fp16 matrix, scanned in chunks converted one at a time.
+    Equal scores are ordered by row (a few spare candidates keep ties at the cut too), so the result
+    does not depend on k or on rows after the last one returned: an index with removed rows answers
+    exactly as one built without them."""
+    wanted, k = k, min(k + _TIE_SPARE, len(vectors))
     n = len(queries)
     best_scores = np.full((n, k), -np.inf, dtype=np.float32)
     best_rows = np.full((n, k), -1, dtype=np.int64)
@@ -163,7 +168,7 @@ def exact_search(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.n
         keep = np.argpartition(-merged_scores, k - 1, axis=1)[:, :k]
         best_scores = np.take_along_axis(merged_scores, keep, axis=1)
         best_rows = np.take_along_axis(merged_rows, keep, axis=1)
-    order = np.argsort(-best_scores, axis=1, kind="stable")
+    order = np.lexsort((best_rows, -best_scores), axis=1)[:, :wanted]
     return np.take_along_axis(best_scores, order, axis=1), np.take_along_axis(best_rows, order, axis=1)
 
 
