@@ -47,6 +47,8 @@ def ray_cluster(address: str | None = None, num_cpus: int | None = None, quiet: 
         ) from None
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = not quiet
+    if quiet:
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
     try:
         yield ray
     finally:

@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,16 +263,18 @@ def _pipeline(
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     blocks = max(1, min(len(items) // per_batch, 4 * options.workers * 8))
-    dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
-        actor,
-        fn_constructor_kwargs=actor_args,
-        batch_size=per_batch,
-        batch_format="numpy",
-        concurrency=options.workers,
-        num_cpus=options.cpus_per_worker,
-        max_restarts=options.attempts,
-        max_task_retries=options.attempts,
-    )
+    with warnings.catch_warnings():  # bounded restarts have no named parameter (Ray's default: forever)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
+            actor,
+            fn_constructor_kwargs=actor_args,
+            batch_size=per_batch,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=options.workers),
+            num_cpus=options.cpus_per_worker,
+            max_restarts=options.attempts,
+            max_task_retries=options.attempts,
+        )
     yield from dataset.iter_rows()
 
 
