@@ -37,7 +37,7 @@ MIN_LABELLED_TO_HOLD_OUT = 5
 # entity tower frozen; pair reader: 4 candidates of 64 wordpieces per passage), used to turn
 # --budget-minutes into passages (benchmarks/RESULTS.md, "Adaptation without labels").
 RETRIEVER_PASSAGES_PER_MINUTE = 2500
-READER_PASSAGES_PER_MINUTE = {"pair": 350, "joint": 650}
+READER_PASSAGES_PER_MINUTE = {"pair": 350, "joint": 500}
 BUDGET_SHARES = {"retriever": 0.3, "reader": 0.55}
 """Shares of the budget for the two stages; the rest is for silver matching, indexing and calibration."""
 ALIAS_QUERY_SHARE = 0.3
