@@ -79,3 +79,16 @@ def with_special_tokens(first: list[int], second: list[int], tokenizer) -> list[
     sep_id = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
     ids = [cls_id, *first, sep_id]
     return ids + [*second, sep_id] if second else ids
+
+
+def mention_positions(passage: Passage, document: Document):
+    """``(mention, (start, end))`` for each mention wholly inside the passage, on wordpiece edges."""
+    for mention in document.mentions:
+        inside = [
+            i for i, (s, e) in enumerate(passage.offsets) if s >= mention.start and e <= mention.end and e > s
+        ]
+        if not inside:
+            continue
+        if passage.offsets[inside[0]][0] != mention.start or passage.offsets[inside[-1]][1] != mention.end:
+            continue  # the mention is cut by the window edge
+        yield mention, (inside[0] + 1, inside[-1] + 1)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from entqa_kit.core.records import Entity, SourceEntity
 from entqa_kit.io.bad_rows import BadRowLog
-from entqa_kit.kb.store import KnowledgeBase, content_line, normalize_title
+from entqa_kit.kb.store import KnowledgeBase, content_line, entity_values
 
 _SELECT = "SELECT row, id, title, description, aliases, types, alt_ids, line FROM entities ORDER BY row"
 
@@ -69,17 +69,7 @@ def edit_store(path: Path, put: Sequence[tuple[int, SourceEntity]], delete: Sequ
                 db.execute("DELETE FROM alt_ids WHERE row = ?", (row,))
                 db.execute(
                     "INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        row,
-                        e.id,
-                        e.title,
-                        normalize_title(e.title),
-                        e.description,
-                        json.dumps(e.aliases),
-                        json.dumps(e.types),
-                        json.dumps(e.alt_ids),
-                        item.line,
-                    ),
+                    (row, *entity_values(item)),
                 )
                 db.executemany("INSERT INTO alt_ids VALUES (?, ?)", [(a, row) for a in e.alt_ids])
             digest = hashlib.sha256()

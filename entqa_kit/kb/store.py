@@ -43,6 +43,13 @@ CREATE INDEX alt_ids_alt_id ON alt_ids(alt_id);
 _COLUMNS = "id, title, description, aliases, types, alt_ids"
 
 
+def entity_values(item: SourceEntity) -> tuple:
+    """The ``entities`` table's columns after ``row`` for one source entity."""
+    e = item.entity
+    aliases, types, alt_ids = json.dumps(e.aliases), json.dumps(e.types), json.dumps(e.alt_ids)
+    return (e.id, e.title, normalize_title(e.title), e.description, aliases, types, alt_ids, item.line)
+
+
 def normalize_title(title: str) -> str:
     """Wikipedia-style title key: underscores as spaces, single spaces, first letter upper-case."""
     text = " ".join(title.replace("_", " ").split())
@@ -117,16 +124,7 @@ class KnowledgeBase:
         with db:
             for item in entities:
                 e = item.entity
-                values = (
-                    e.id,
-                    e.title,
-                    normalize_title(e.title),
-                    e.description,
-                    json.dumps(e.aliases),
-                    json.dumps(e.types),
-                    json.dumps(e.alt_ids),
-                    item.line,
-                )
+                values = entity_values(item)
                 try:
                     db.execute("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (row, *values))
                 except sqlite3.IntegrityError:
@@ -162,6 +160,11 @@ class KnowledgeBase:
             for values in self._db.execute(query, chunk):
                 found[values[0]] = _entity_from_row(values[1:])
         return [found[int(r)] for r in rows]
+
+    def ids_of_rows(self, rows) -> dict[int, str]:
+        """Entity id per KB row, for a set of rows (one query)."""
+        ordered = sorted({int(r) for r in rows})
+        return {row: entity.id for row, entity in zip(ordered, self.by_rows(ordered))}
 
     def row_of(self, entity_id: str) -> int | None:
         hit = self._db.execute("SELECT row FROM entities WHERE id = ?", (entity_id,)).fetchone()

@@ -109,7 +109,7 @@ class JointReading:
                     self.config.threshold,
                 )
                 found += [(int(chunk[s.example]), s.start, s.end, s.slot, s.score) for s in decoded]
-        ids = self._ids({candidates[p][slot - 1] for p, _, _, slot, _ in found})
+        ids = self.kb.ids_of_rows({candidates[p][slot - 1] for p, _, _, slot, _ in found})
         out = []
         for p, start, end, slot, score in found:
             offsets = passages[p].offsets
@@ -154,9 +154,5 @@ class JointReading:
                     found += [
                         (mention, p, slot, float(probs[slot])) for slot in range(1, len(candidates[p]) + 1)
                     ]
-        ids = self._ids({candidates[p][slot - 1] for _, p, slot, _ in found})
+        ids = self.kb.ids_of_rows({candidates[p][slot - 1] for _, p, slot, _ in found})
         return [ScoredSpan(m[0], m[1], ids[candidates[p][slot - 1]], s) for m, p, slot, s in found]
-
-    def _ids(self, rows) -> dict[int, str]:
-        ordered = sorted(rows)
-        return {row: entity.id for row, entity in zip(ordered, self.kb.by_rows(ordered))}

@@ -57,7 +57,7 @@ class PairReading:
             self.config.top_p,
             self.config.max_span_tokens,
         )
-        ids = self._ids({int(pair_row[s.pair]) for s in kept})
+        ids = self.kb.ids_of_rows({int(pair_row[s.pair]) for s in kept})
         found = []
         for span in kept:
             start, end = to_characters(span, passages[pair_passage[span.pair]].offsets)
@@ -78,7 +78,7 @@ class PairReading:
         pair_passage, pair_row, start_logp, end_logp, rerank = self._pairs(
             passages, rows, read, batch_size, profile
         )
-        ids = self._ids(set(pair_row.tolist()))
+        ids = self.kb.ids_of_rows(set(pair_row.tolist()))
         found = []
         for char_start, char_end in mentions:
             for index, passage in enumerate(passages):
@@ -93,10 +93,6 @@ class PairReading:
                     for p, s in zip(pairs, scores)
                 ]
         return found
-
-    def _ids(self, rows) -> dict[int, str]:
-        ordered = sorted(rows)
-        return {row: entity.id for row, entity in zip(ordered, self.kb.by_rows(ordered))}
 
     def _read_pairs(
         self, passages, pair_passage: np.ndarray, pair_row: np.ndarray, batch_size: int

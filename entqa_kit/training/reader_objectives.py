@@ -11,6 +11,7 @@ import numpy as np
 
 from entqa_kit.core.config import LinkConfig, ReaderConfig, ReaderTrainConfig
 from entqa_kit.core.records import Document, Passage
+from entqa_kit.documents.passages import mention_positions
 from entqa_kit.reading.candidates import CandidateTokenCache
 from entqa_kit.reading.reader_io import EntityTokenCache, ReaderBundle, save_reader
 from entqa_kit.training.loop import EpochReport
@@ -106,7 +107,6 @@ class JointObjective(_ReaderObjective):
         kb,
     ) -> None:
         from entqa_kit.reading.joint import marker_token_ids
-        from entqa_kit.training.reader_stage import mention_positions
         from entqa_kit.training.silver_masking import is_masked
 
         self.bundle, self.train, self.link = bundle, train, link

@@ -17,7 +17,7 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.progress import progress_bar
 from entqa_kit.core.records import Document, Passage
 from entqa_kit.documents import load_training_documents, subsample
-from entqa_kit.documents.passages import passages_of
+from entqa_kit.documents.passages import mention_positions, passages_of
 from entqa_kit.index.dense import DenseIndex
 from entqa_kit.models.model_dir import TrainingRecord, read_model_config, write_model_dir
 from entqa_kit.reading.reader_io import ReaderBundle, check_same_vocabulary, load_reader, save_reader
@@ -45,19 +45,6 @@ def gold_spans(passage: Passage, document: Document) -> dict[str, list[tuple[int
             for entity in mention.entities:
                 spans.setdefault(entity, []).append(positions)
     return spans
-
-
-def mention_positions(passage: Passage, document: Document):
-    """``(mention, (start, end))`` for each mention wholly inside the passage, on wordpiece edges."""
-    for mention in document.mentions:
-        inside = [
-            i for i, (s, e) in enumerate(passage.offsets) if s >= mention.start and e <= mention.end and e > s
-        ]
-        if not inside:
-            continue
-        if passage.offsets[inside[0]][0] != mention.start or passage.offsets[inside[-1]][1] != mention.end:
-            continue  # the mention is cut by the window edge
-        yield mention, (inside[0] + 1, inside[-1] + 1)
 
 
 def model_index_dir(model_dir: Path, recipe: Recipe) -> Path:
