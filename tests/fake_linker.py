@@ -40,6 +40,11 @@ class FakeLinker:
     def with_link_settings(self, test_k: int, threshold: float) -> FakeLinker:
         return FakeLinker(self.index, self.retriever.entity_encoder, threshold, test_k, self.calls)
 
+    def with_index(self, index) -> FakeLinker:
+        """The same fake over another index (``POST /admin/reload``): its names come from that KB."""
+        encoder = self.retriever.entity_encoder
+        return type(self)(index, encoder, self.config.threshold, self.config.test_k, self.calls)
+
     def link_document(self, document: Document, batch_size: int = 64, mentions=None) -> LinkedDocument:
         calls = self.calls
         calls.documents.append((document.id, self.config.test_k, self.config.threshold, mentions))

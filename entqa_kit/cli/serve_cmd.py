@@ -1,4 +1,4 @@
-"""``entqa-kit serve``: the HTTP API (link, search, entities, health, GERBIL NIF) with uvicorn."""
+"""``entqa-kit serve``: the HTTP API (link, search, entities, health, GERBIL NIF, reload) with uvicorn."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def serve_cli(
         Path | None, typer.Option(help="Trained model directory (default: the shipped aida-cpu model).")
     ] = None,
     host: Annotated[
-        str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")
+        str,
+        typer.Option(
+            help="Address to listen on (127.0.0.1: this machine only; /admin/reload has no authentication)."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8000,
     max_batch: Annotated[
@@ -54,7 +57,10 @@ def serve_cli(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     device: Device = "cpu",
 ) -> None:
-    """Serve the linker over HTTP; OpenAPI docs at /docs. Ctrl-C stops it after in-flight requests."""
+    """Serve the linker over HTTP; OpenAPI docs at /docs. Ctrl-C stops it after in-flight requests.
+
+    POST /admin/reload reads the index directory again (after `index add`, `remove` or `compact`).
+    """
     from entqa_kit.core.device import select_device
 
     select_device(device)

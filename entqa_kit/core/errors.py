@@ -136,6 +136,8 @@ CATALOGUE: dict[str, str] = {
     "E130": "server busy: {queued:,} documents are queued (limit {limit:,}, --max-queue); retry later",
     "E131": "internal error while serving request {request_id}; the server log has the details",
     "E132": "unsupported Content-Type {content_type!r} for {path}; send {expected}",
+    "E133": "{path}: cannot reload the index ({detail}); the server goes on serving the index it had "
+    "({kb_size:,} entities): fix the index, then POST /admin/reload again",
     # adapting to a new KB (E160-E169)
     "E160": "{path}: already holds an adaptation run (recipe.toml); pass --resume to continue it, or "
     "choose another --out",

@@ -1,4 +1,4 @@
-"""The FastAPI app: /link, /search, /entities/{id}, /health and /gerbil over one LinkEngine.
+"""The FastAPI app: /link, /search, /entities/{id}, /health, /gerbil and /admin/reload over one LinkEngine.
 
 ``create_app(engine, settings)`` builds it; ``entqa-kit serve`` runs it with uvicorn. Every failure
 is a coded error in ``{"error": {"code", "message"}}`` with a fitting status; no traceback reaches a
@@ -7,6 +7,7 @@ client.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from entqa_kit.serving.schemas import (
     Health,
     LinkRequest,
     LinkResponse,
+    Reloaded,
     SearchRequest,
     SearchResponse,
 )
@@ -48,6 +50,7 @@ STATUS = {
     "E130": 503,
     "E131": 500,
     "E132": 415,
+    "E133": 409,
 }
 ERRORS = {
     status: {"model": ErrorResponse, "description": "coded error"} for status in (400, 404, 413, 422, 503)
@@ -168,6 +171,43 @@ def create_app(engine: LinkEngine, settings: ServeSettings | None = None):
             batches=engine.batches,
             documents_linked=engine.documents_linked,
             uptime_s=round(time.time() - started, 3),
+        )
+
+    reloading = asyncio.Lock()
+
+    @app.post(
+        "/admin/reload",
+        response_model=Reloaded,
+        responses={409: {"model": ErrorResponse, "description": "E133: the index on disk cannot be opened"}},
+        summary="Reload the index from disk",
+    )
+    async def reload_index() -> Reloaded:
+        """Read the index directory again (after ``entqa-kit index add``, ``remove`` or ``compact``)
+        without restarting: the model stays loaded. The new index is opened beside the running batch,
+        then put in place between batches: a batch in progress finishes on the old index, documents
+        still queued are linked over the new one. If it cannot be opened (409, E133), the old index
+        goes on serving."""
+        async with reloading:  # one reload at a time
+            clock = time.perf_counter()
+            fresh = await asyncio.to_thread(engine.open_index)
+            previous = await batcher.run_alone(lambda: engine.swap_index(fresh))
+            seconds = time.perf_counter() - clock
+        log.info(
+            "reloaded index %s: %d entities (KB %s), before %d (KB %s), in %.2f s",
+            fresh.directory,
+            len(fresh.kb),
+            fresh.manifest.kb_fingerprint,
+            len(previous.kb),
+            previous.manifest.kb_fingerprint,
+            seconds,
+        )
+        return Reloaded(
+            index=str(fresh.directory),
+            kb_size=len(fresh.kb),
+            kb_fingerprint=fresh.manifest.kb_fingerprint,
+            previous_kb_size=len(previous.kb),
+            previous_kb_fingerprint=previous.manifest.kb_fingerprint,
+            seconds=round(seconds, 3),
         )
 
     from entqa_kit.serving.gerbil import add_gerbil_route

@@ -1,13 +1,22 @@
 """The model side of the server: a linker, its per-request variants, /search and /entities lookups.
 
-Everything here runs in the server's one worker thread (:mod:`entqa_kit.serving.batcher`), so the
-linker is never used by two threads at once. ``link_batch`` is the shared-batch entry point: it links
-a batch of queued documents and returns one result (or one coded error) per document.
+Everything that uses the model runs in the server's one worker thread
+(:mod:`entqa_kit.serving.batcher`), so the linker is never used by two threads at once.
+``link_batch`` is the shared-batch entry point: it links a batch of queued documents and returns one
+result (or one coded error) per document.
 
-Cross-document batching: the Linker links one document at a time, so a batch is linked document by
-document inside one worker-thread call. When the linker grows ``link_documents(documents,
-batch_size)`` (passages of all documents encoded together, one index search, all (passage,
-candidate) pairs read in shared length-sorted batches, decoded per document) ``link_batch`` uses it.
+Cross-document batching: the documents of a batch that share their settings (top_k, threshold) and
+are linked end to end go through ``Linker.link_documents`` in one call: their passages are encoded
+together, searched in one index search, and all (passage, candidate) pairs are read in shared
+length-sorted batches, then decoded per document; so a shared batch shares model passes. Documents
+with given spans (D2KB), a lone document of its settings, or the documents of a shared call that
+failed are linked one by one (``link_document``), each answered as soon as it is linked.
+
+Reloading the index (``POST /admin/reload``): ``open_index`` opens the index directory as it is on
+disk now (no model involved, so it may run beside a batch), then ``swap_index``, run in the worker
+thread between batches, builds a linker over it that shares the loaded retriever and reader, and
+puts it in place with one assignment; the KB caches (entity wordpieces, the name matcher, the
+per-request variants) start afresh with it.
 """
 
 from __future__ import annotations
@@ -174,20 +183,95 @@ class LinkEngine:
             raise EntQAError("E125", entity_id=entity_id)
         return entity
 
+    def open_index(self):
+        """The index directory as it is on disk now, for the loaded model; E133 when it cannot be
+        opened (damaged, half-written by hand, built with another model). It touches no model, so it
+        may run outside the worker thread while a batch is linked."""
+        from entqa_kit.index.dense import DenseIndex
+
+        current = self.index
+        directory = Path(current.directory)
+        try:
+            return DenseIndex.load(directory, model_fingerprint=current.manifest.model_fingerprint)
+        except EntQAError as error:
+            raise self._reload_failed(error.message) from None
+        except Exception as error:  # e.g. a sqlite or faiss error the index checks did not name
+            log.debug("reloading %s failed", directory, exc_info=True)
+            raise self._reload_failed(f"{type(error).__name__}: {error}") from None
+
+    def swap_index(self, index):
+        """Link, search and look up over ``index`` from now on; returns the index it replaces.
+
+        Call it in the worker thread between batches (``MicroBatcher.run_alone``): a batch already
+        running finishes on the old index, the next one reads the new. The new linker shares the
+        loaded models; its KB caches start empty, and the per-request variants are dropped.
+        """
+        previous = self.index
+        try:
+            linker = with_index(self.linker, index)
+        except Exception as error:
+            log.debug("building a linker over the reloaded index failed", exc_info=True)
+            _close(index)
+            detail = error.message if isinstance(error, EntQAError) else f"{type(error).__name__}: {error}"
+            raise self._reload_failed(detail) from None
+        same_encoder = index.manifest.encoder == previous.manifest.encoder
+        self.linker = linker  # one assignment: every reader sees the old linker or the new one
+        self._variants.clear()
+        if not same_encoder:
+            self._search_encoder = None
+        return previous
+
+    def _reload_failed(self, detail: str) -> EntQAError:
+        index = self.index
+        return EntQAError("E133", path=index.directory, detail=detail, kb_size=len(index.kb))
+
 
 def with_link_settings(linker, **settings: object):
     """A linker that shares ``linker``'s models and index but links with other LinkConfig values.
 
     Uses ``linker.with_link_settings`` when the linker has it; otherwise builds one with the
-    Linker constructor (the reader is already quantised, so the copy does not quantise again).
+    Linker constructor (see :func:`rebuilt`).
     """
     own = getattr(linker, "with_link_settings", None)
     if own is not None:
         return own(**settings)
+    return rebuilt(linker, linker.index, **settings)
+
+
+def with_index(linker, index):
+    """A linker that shares ``linker``'s models and link settings but searches and reads ``index``.
+
+    Uses ``linker.with_index`` when the linker has it; otherwise builds one with the Linker
+    constructor (see :func:`rebuilt`), so every cache of KB rows (entity wordpieces, the name
+    matcher) belongs to the new index.
+    """
+    own = getattr(linker, "with_index", None)
+    if own is not None:
+        return own(index)
+    return rebuilt(linker, index)
+
+
+def rebuilt(linker, index, **settings: object):
+    """A new Linker over ``index`` with ``linker``'s retriever, reader, passage and reader settings,
+    the candidates its joint reader was trained with, and its LinkConfig updated by ``settings``.
+    The reader is already quantised, so the copy does not quantise it again."""
     config = linker.config.model_copy(update={**settings, "quantize": "none"})
+    trained_slots = getattr(getattr(linker, "reading", None), "trained_slots", None)
     return type(linker)(
-        linker.retriever, linker.passage_config, linker.index, linker.reader, config, linker.reader_config
+        linker.retriever,
+        linker.passage_config,
+        index,
+        linker.reader,
+        config,
+        linker.reader_config,
+        trained_slots,
     )
+
+
+def _close(index) -> None:
+    kb = getattr(index, "kb", None)
+    if kb is not None:
+        kb.close()
 
 
 def link_many(linker, documents: Sequence[Document], batch_size: int = 64) -> list[LinkedDocument]:

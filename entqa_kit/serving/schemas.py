@@ -84,6 +84,18 @@ class Health(BaseModel):
     uptime_s: float
 
 
+class Reloaded(BaseModel):
+    """What ``POST /admin/reload`` swapped: the index directory's KB now and before."""
+
+    status: str = "reloaded"
+    index: str
+    kb_size: int
+    kb_fingerprint: str
+    previous_kb_size: int
+    previous_kb_fingerprint: str
+    seconds: float
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
