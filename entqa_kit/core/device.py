@@ -1,8 +1,9 @@
 """Which torch device a command runs on: ``--device auto|cpu|cuda`` (CPU is the default).
 
-The CLI resolves the option once with :func:`select_device`; the encoder and the flat index search
-then read :func:`current_device`. ``auto`` is CUDA when torch sees a GPU, else the CPU. A CUDA
-request without a usable GPU is one coded error (E140), never a silent fallback.
+The CLI resolves the option once with :func:`select_device`; the encoders, the reader, training and
+the index search (flat with torch, ivfpq with faiss-gpu) then read :func:`current_device`. ``auto``
+is CUDA when torch sees a GPU, else the CPU. A CUDA request without a usable GPU is one coded error
+(E140), never a silent fallback.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ An index directory holds fixed file names:
 
 ``ivfpq`` keeps 32-byte codes in memory (about 40 MB per million entities) and rescores its best
 ``refine_factor × k`` candidates exactly from the fp16 vectors, so it loses little recall.
+
+With ``--device cuda`` a flat index is scanned with torch on the GPU (``index.gpu_search``) and an
+ivfpq index is searched by faiss-gpu (``index.faiss_gpu``); hnsw stays on the CPU.
 """
 
 from __future__ import annotations
@@ -336,15 +339,22 @@ class DenseIndex:
         """Scores and vector rows, ``[n_queries, k]`` each (alias and dead rows included)."""
         k = min(k, self.manifest.count)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if self.faiss_index is None and (device := current_device()) != "cpu":  # --device cuda
+        device = current_device()
+        if self.faiss_index is None and device != "cpu":  # --device cuda: torch on the GPU
             from entqa_kit.index.gpu_search import device_vectors, torch_exact_search
 
             return torch_exact_search(device_vectors(self, device), queries, k)
         if self.faiss_index is None:
             return exact_search(self.vectors, queries, k)
+        refine = self.manifest.index.refine_factor if self.manifest.index_type == "ivfpq" else 1
+        searcher = self.faiss_index
+        if device != "cpu":  # --device cuda: ivfpq on the GPU where faiss has one, hnsw on the CPU
+            from entqa_kit.index.faiss_gpu import faiss_searcher
+
+            searcher = faiss_searcher(self, device, k * refine)
         if self.manifest.index_type != "ivfpq":
-            return self.faiss_index.search(queries, k)
-        return refined_search(self.faiss_index, self.vectors, queries, k, self.manifest.index.refine_factor)
+            return searcher.search(queries, k)
+        return refined_search(searcher, self.vectors, queries, k, refine)
 
     def search_hits(self, queries: np.ndarray, k: int) -> list[list[SearchHit]]:
         scores, rows = self.search(queries, k)

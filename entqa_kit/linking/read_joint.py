@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from entqa_kit.core.config import LinkConfig, PassageConfig, ReaderConfig
+from entqa_kit.core.device import autocast
 from entqa_kit.core.records import Passage
 from entqa_kit.kb.store import KnowledgeBase
 from entqa_kit.linking.positions import token_span
@@ -68,7 +69,7 @@ class JointReading:
         return per_passage
 
     def _batches(self, passages: Sequence[Passage], candidates: list[list[int]], batch_size: int):
-        """Yield ``(indices, inputs)`` over passages, batched by input length."""
+        """Yield ``(indices, inputs)`` over passages, batched by input length, on the reader's device."""
         from entqa_kit.reading.joint import batch_layouts, joint_layout
 
         layouts = [
@@ -78,15 +79,13 @@ class JointReading:
         order = np.argsort([len(x.input_ids) for x in layouts], kind="stable")
         pad = self.reader.tokenizer.pad_token_id or 0
         step = max(1, batch_size // 4)  # a joint input is several pair inputs long
+        device = self.reader.device
         for begin in range(0, len(order), step):
             chunk = order[begin : begin + step]
-            yield chunk, batch_layouts([layouts[i] for i in chunk], pad)
+            yield chunk, batch_layouts([layouts[i] for i in chunk], pad).to(device)
 
     def _autocast(self):
-        import torch
-
-        enabled = self.reader.compute_dtype == "bfloat16"
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+        return autocast(self.reader.device, enabled=self.reader.compute_dtype == "bfloat16")
 
     def spans(
         self, passages: list[Passage], rows: np.ndarray, read: np.ndarray, batch_size: int, profile: Counter
@@ -145,10 +144,12 @@ class JointReading:
                 items = [(row, m, pos) for row, i in enumerate(chunk) for m, pos in wanted[keep[i]]]
                 if not items:
                     continue
-                rows_t = torch.tensor([row for row, _, _ in items])
-                starts = torch.tensor([pos[0] for _, _, pos in items])
-                ends = torch.tensor([pos[1] for _, _, pos in items])
-                probability = model.entity_logits(hidden, inputs, rows_t, starts, ends).softmax(-1).float()
+                device = hidden.device
+                rows_t = torch.tensor([row for row, _, _ in items], device=device)
+                starts = torch.tensor([pos[0] for _, _, pos in items], device=device)
+                ends = torch.tensor([pos[1] for _, _, pos in items], device=device)
+                logits = model.entity_logits(hidden, inputs, rows_t, starts, ends)
+                probability = logits.softmax(-1).float().cpu()
                 for (row, mention, _), probs in zip(items, probability):
                     p = keep[int(chunk[row])]
                     found += [

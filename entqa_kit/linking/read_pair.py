@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from entqa_kit.core.config import LinkConfig, PassageConfig, ReaderConfig
+from entqa_kit.core.device import autocast
 from entqa_kit.core.records import Passage
 from entqa_kit.kb.store import KnowledgeBase
 from entqa_kit.linking.positions import token_span
@@ -118,8 +119,9 @@ class PairReading:
         start_logp = np.empty((len(pair_row), width), dtype=np.float32)
         end_logp = np.empty((len(pair_row), width), dtype=np.float32)
         rerank = np.empty(len(pair_row), dtype=np.float32)
-        enabled = self.reader.compute_dtype == "bfloat16"
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled):
+        device = self.reader.device
+        mixed = autocast(device, enabled=self.reader.compute_dtype == "bfloat16")
+        with torch.inference_mode(), mixed:
             for begin in range(0, len(order), batch_size):
                 chunk = order[begin : begin + batch_size]
                 inputs = build_inputs(
@@ -127,16 +129,16 @@ class PairReading:
                     [entity_ids[i] for i in chunk],
                     self.reader.tokenizer,
                 )
-                starts, ends, logits = self.reader.model(inputs)
+                starts, ends, logits = self.reader.model(inputs.to(device))
                 start_logp[chunk] = _fixed_width(starts, width)
                 end_logp[chunk] = _fixed_width(ends, width)
-                rerank[chunk] = logits.float().numpy()
+                rerank[chunk] = logits.float().cpu().numpy()
         return start_logp, end_logp, rerank
 
 
 def _fixed_width(logp, width: int) -> np.ndarray:
     """Columns 0..width-1 (null + passage positions) as float numpy, padding with -inf."""
-    array = logp.float().numpy()
+    array = logp.float().cpu().numpy()
     if array.shape[1] >= width:
         return array[:, :width]
     return np.pad(array, ((0, 0), (0, width - array.shape[1])), constant_values=-np.inf)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 
 from entqa_kit.core.records import Passage
+from entqa_kit.reading.placement import inputs_on
 
 NONE_SLOT = 0
 """Target index of the ``[NONE]`` marker; candidate i is slot i + 1."""
@@ -51,6 +52,10 @@ class JointInputs:
     passage_mask: torch.Tensor
     marker_positions: torch.Tensor
     marker_mask: torch.Tensor
+
+    def to(self, device: str | torch.device) -> JointInputs:
+        """These inputs on ``device`` (the reader's, see ``ReaderBundle.device``)."""
+        return inputs_on(self, device)
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ class JointReaderModel(torch.nn.Module):
     ) -> torch.Tensor:
         """``[spans, K + 1]``: slot 0 is ``[NONE]``, slot i + 1 candidate i; padding is ``-inf``."""
         span = self.span_projection(torch.cat([hidden[rows, starts], hidden[rows, ends]], dim=-1))
-        batch = torch.arange(hidden.shape[0]).unsqueeze(-1)
+        batch = torch.arange(hidden.shape[0], device=hidden.device).unsqueeze(-1)
         markers = self.marker_projection(hidden[batch, inputs.marker_positions])  # once per passage
         logits = torch.einsum("sh,skh->sk", span, markers[rows]) * self.scale
         return logits.masked_fill(~inputs.marker_mask[rows], float("-inf"))
@@ -202,13 +207,14 @@ def joint_loss(
     batch = inputs.input_ids.shape[0]
     if not golds:
         return start_terms / batch
-    rows = torch.tensor([g.example for g in golds])
-    starts = torch.tensor([g.start for g in golds])
-    ends = torch.tensor([g.end for g in golds])
+    device = hidden.device
+    rows = torch.tensor([g.example for g in golds], device=device)
+    starts = torch.tensor([g.start for g in golds], device=device)
+    ends = torch.tensor([g.end for g in golds], device=device)
     end_logits = end_window(model.end_logits(hidden, rows, starts), starts, mask[rows], max_span_tokens)
     end_terms = torch.nn.functional.cross_entropy(end_logits, ends, reduction="sum")
     entity_logits = model.entity_logits(hidden, inputs, rows, starts, ends)
-    slots = torch.tensor([g.slot for g in golds])
+    slots = torch.tensor([g.slot for g in golds], device=device)
     entity_terms = torch.nn.functional.cross_entropy(entity_logits, slots, reduction="sum")
     return (start_terms + end_terms + entity_terms) / batch
 
@@ -217,7 +223,7 @@ def end_window(
     logits: torch.Tensor, starts: torch.Tensor, passage_mask: torch.Tensor, max_span_tokens: int
 ) -> torch.Tensor:
     """Keep end positions ``start <= end < start + max_span_tokens`` inside the passage; others -inf."""
-    positions = torch.arange(logits.shape[1]).unsqueeze(0)
+    positions = torch.arange(logits.shape[1], device=logits.device).unsqueeze(0)
     offset = positions - starts.unsqueeze(1)
     allowed = (offset >= 0) & (offset < max_span_tokens) & passage_mask
     return logits.masked_fill(~allowed, float("-inf"))
@@ -247,7 +253,5 @@ def decode_joint(
     entity_probability, slots = model.entity_logits(hidden, inputs, rows, starts, ends).softmax(-1).max(-1)
     scores = start_probability[rows, starts] * end_probability * entity_probability
     keep = (slots != NONE_SLOT) & (scores > threshold)
-    return [
-        JointSpan(int(r), int(s), int(e), int(k), float(p))
-        for r, s, e, k, p in zip(rows[keep], starts[keep], ends[keep], slots[keep], scores[keep])
-    ]
+    columns = [column[keep].cpu().tolist() for column in (rows, starts, ends, slots, scores)]
+    return [JointSpan(r, s, e, k, float(p)) for r, s, e, k, p in zip(*columns)]

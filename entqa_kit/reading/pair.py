@@ -17,6 +17,7 @@ import torch
 
 from entqa_kit.core.records import Passage
 from entqa_kit.documents.passages import with_special_tokens
+from entqa_kit.reading.placement import inputs_on
 
 NULL_SPAN = (0, 0)
 
@@ -29,6 +30,10 @@ class ReaderInputs:
     attention_mask: torch.Tensor
     token_type_ids: torch.Tensor
     span_mask: torch.Tensor
+
+    def to(self, device: str | torch.device) -> ReaderInputs:
+        """These inputs on ``device`` (the reader's, see ``ReaderBundle.device``)."""
+        return inputs_on(self, device)
 
 
 def pair_ids(passage: Passage, entity_ids: Sequence[int], tokenizer) -> tuple[list[int], list[int]]:

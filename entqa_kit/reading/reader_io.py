@@ -1,4 +1,6 @@
-"""Create, save and load the reader (encoder + heads as safetensors), and cache entity wordpieces."""
+"""Create, save and load the reader (encoder + heads as safetensors), and cache entity wordpieces.
+
+A created or loaded reader sits on the process's device (``--device``, see ``core.device``)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from entqa_kit.core.config import ReaderConfig
+from entqa_kit.core.device import current_device
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.kb.store import KnowledgeBase
 from entqa_kit.models.encoder import entity_text, resolve_dtype, resolve_model_path
+from entqa_kit.reading.placement import model_device
 
 READER_DIR = "reader"
 HEADS_FILE = "heads.safetensors"
@@ -43,8 +47,17 @@ class ReaderBundle:
             marker_token_ids(tokenizer, config.max_candidates + 1)
             if len(tokenizer) > encoder.get_input_embeddings().num_embeddings:
                 encoder.resize_token_embeddings(len(tokenizer))
-            return cls(JointReaderModel(encoder), tokenizer, resolve_dtype(dtype))
-        return cls(ReaderModel(encoder), tokenizer, resolve_dtype(dtype))
+            reader = JointReaderModel(encoder)
+        else:
+            reader = ReaderModel(encoder)
+        if current_device() != "cpu":  # --device cuda
+            reader.to(current_device())
+        return cls(reader, tokenizer, resolve_dtype(dtype))
+
+    @property
+    def device(self) -> str:
+        """Where the reader's weights are (``cpu``, ``cuda:0``); its inputs go there."""
+        return model_device(self.model)
 
     def head_modules(self) -> dict:
         """The reader's heads by name (the pair reader: span and rerank)."""

@@ -1,4 +1,7 @@
-"""The reader objectives for :func:`entqa_kit.training.loop.fit`: pair (EntQA) and joint (ReLiK-style)."""
+"""The reader objectives for :func:`entqa_kit.training.loop.fit`: pair (EntQA) and joint (ReLiK-style).
+
+The reader sits on the process's device (``ReaderBundle.create``); each batch is built on the CPU and
+moved there."""
 
 from __future__ import annotations
 
@@ -75,7 +78,7 @@ class PairObjective(_ReaderObjective):
         pair_passages = [p for p, rows, _ in batch for _ in rows]
         pair_entities = [self.entity_tokens[r] for _, rows, _ in batch for r in rows]
         spans = [s for _, _, per_row in batch for s in per_row]
-        inputs = build_inputs(pair_passages, pair_entities, self.bundle.tokenizer)
+        inputs = build_inputs(pair_passages, pair_entities, self.bundle.tokenizer).to(self.bundle.device)
         start_logp, end_logp, rerank = self.bundle.model(inputs)
         return reader_loss(start_logp, end_logp, rerank, spans, self.train.train_k)
 
@@ -189,6 +192,6 @@ class JointObjective(_ReaderObjective):
         from entqa_kit.reading.joint import batch_layouts, joint_loss
 
         inputs = batch_layouts([item[0] for item in batch], self.bundle.tokenizer.pad_token_id or 0)
-        inputs = without_positions(inputs, [item[2] for item in batch])
+        inputs = without_positions(inputs, [item[2] for item in batch]).to(self.bundle.device)
         golds = [g for item in batch for g in item[1]]
         return joint_loss(self.bundle.model, inputs, golds, self.link.max_span_tokens)
