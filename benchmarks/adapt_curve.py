@@ -14,7 +14,10 @@ Rows:
 Usage:
   python benchmarks/adapt_curve.py [--sizes 0,10,50,all] [--budget-minutes 20] [--no-without-silver]
                                    [--init-from MODEL_DIR]
-Prints one JSON line per step, a markdown table, and writes runs/adapt-curve/curve.png.
+Prints one JSON line per step and a markdown table of every row measured so far (kept in
+runs/adapt-curve/rows.jsonl, so the sizes can be run in several sessions), and writes
+runs/adapt-curve/curve.png. γ and the name fallback (on/off) are chosen on NCBI dev
+(`calibrate --name-fallback auto`, which `adapt` runs too).
 """
 
 from __future__ import annotations
@@ -109,6 +112,7 @@ def with_silver(size: str, budget: float, rows: list[dict], init_from: str | Non
     )  # fmt: skip
     row = {"setting": f"adapt, {size} labelled + silver", "docs": size, "silver": "yes"}
     row |= {"threshold": result["threshold"], "dev_f1": (result["calibration"] or {}).get("f1")}
+    row |= {"name_fallback": (result["calibration"] or {}).get("name_fallback")}
     row |= {"adapt_minutes": round(seconds / 60, 1)}
     evaluate(out, row, rows, before)
     return out
@@ -119,11 +123,25 @@ def without_silver(size: str, adapted: Path, rows: list[dict]) -> None:
     out = WORK / f"labelled-only-{size}"
     started = time.perf_counter()
     cli("train", "--recipe", str(adapted / "recipe.toml"), "--out", str(out), "--set", "data.unlabelled=null")
-    calibrated, _ = cli("calibrate", str(DEV), "--index", str(INDEX), "--model", str(out))
+    calibrated, _ = cli(
+        "calibrate", str(DEV), "--index", str(INDEX), "--model", str(out), "--name-fallback", "auto"
+    )
     row = {"setting": f"{size} labelled, no silver", "docs": size, "silver": "no"}
     row |= {"threshold": calibrated["threshold"], "dev_f1": calibrated["f1"]}
+    row |= {"name_fallback": calibrated.get("name_fallback")}
     row |= {"adapt_minutes": round((time.perf_counter() - started) / 60, 1)}
     evaluate(out, row, rows, before)
+
+
+def merged_rows(rows: list[dict], path: Path) -> list[dict]:
+    """This run's rows over those saved by earlier runs (same setting: this run wins); saved again."""
+    saved = [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+    fresh = {r["setting"] for r in rows}
+    merged = [r for r in saved if r["setting"] not in fresh] + rows
+    order = {"—": 0, "0": 1, "10": 2, "50": 3, "all": 4}
+    merged.sort(key=lambda r: (order.get(str(r["docs"]), 5) if r["silver"] != "—" else 0, r["silver"]))
+    path.write_text("".join(json.dumps(r) + "\n" for r in merged))
+    return merged
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -166,11 +184,13 @@ def main() -> None:
         adapted = with_silver(size, args.budget_minutes, rows, args.init_from)
         if size != "0" and not args.no_without_silver:
             without_silver(size, adapted, rows)
-    print("\n| setting | labelled docs | silver | γ | P | R | F1 | MD F1 | CPU min |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    rows = merged_rows(rows, WORK / "rows.jsonl")
+    print("\n| setting | labelled docs | silver | γ | name fallback | P | R | F1 | MD F1 | CPU min |")
+    print("|---|---:|---|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
+        fallback = {True: "on", False: "off"}.get(r.get("name_fallback"), "")
         print(
-            f"| {r['setting']} | {r['docs']} | {r['silver']} | {r.get('threshold', '')} | "
+            f"| {r['setting']} | {r['docs']} | {r['silver']} | {r.get('threshold', '')} | {fallback} | "
             f"{r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} | {r.get('md_f1', 0):.2f} | "
             f"{r['cpu_minutes']} |"
         )

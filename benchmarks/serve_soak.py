@@ -63,8 +63,13 @@ def post_link(url: str, doc_id: str, text: str) -> tuple[float, int]:
     return time.perf_counter() - clock, status
 
 
-def run_phase(name: str, url: str, documents, count: int, workers: int, max_seconds: float) -> dict:
+def run_phase(
+    name: str, url: str, documents, count: int, workers: int, max_seconds: float, pid: int | None = None
+) -> dict:
+    """``count`` requests from ``workers`` clients; with ``pid``, the server's RSS every 10% of them."""
     batches_before = httpx.get(f"{url}/health").json()["batches"]
+    rss_trace: list[float] = []
+    every = max(1, count // 10)
     deadline = time.monotonic() + max_seconds
     results: list[tuple[float, int]] = []
     clock = time.perf_counter()
@@ -73,6 +78,8 @@ def run_phase(name: str, url: str, documents, count: int, workers: int, max_seco
         if time.monotonic() > deadline:
             return None
         document = documents[i % len(documents)]
+        if pid is not None and i % every == 0:
+            rss_trace.append(memory(pid)["rss_mb"])
         return post_link(url, f"{document.id}#{i}", document.text)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -96,6 +103,7 @@ def run_phase(name: str, url: str, documents, count: int, workers: int, max_seco
         "mean_s": round(statistics.fmean(latencies), 2),
         "batches": batches,
         "mean_batch": round(ok / batches, 2) if batches else None,
+        "rss_trace_mb": rss_trace,
     }
 
 
@@ -202,7 +210,7 @@ def main() -> None:
             ("sequential", args.sequential, 1),
             ("concurrent", args.requests, args.concurrency),
         ):
-            result = run_phase(name, server.url, documents, count, workers, args.max_seconds)
+            result = run_phase(name, server.url, documents, count, workers, args.max_seconds, server.pid)
             print(json.dumps(result | memory(server.pid)), flush=True)
         for row in bad_inputs(server.url):
             print(json.dumps(row, ensure_ascii=False), flush=True)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app as cli
 from entqa_kit.core.config import LinkConfig
-from entqa_kit.core.records import Entity
+from entqa_kit.core.records import Document, Entity
 from entqa_kit.index.dense import DenseIndex
 from entqa_kit.serving.app import create_app
 from entqa_kit.serving.engine import LinkEngine, with_index, with_link_settings
@@ -686,3 +686,17 @@ def test_entqa_kit_serve_links_over_http_and_stops_on_sigint(default_model_index
     requests = [line for line in log.splitlines() if " /link " in line or " /entities/" in line]
     assert len(requests) == 1 + len(document["mentions"]) and " POST /link 200 " in requests[0]
     assert "Traceback" not in log
+
+
+def test_freed_heap_memory_is_handed_back_after_each_batch(monkeypatch, fake):
+    import platform
+
+    from entqa_kit.serving import engine as engine_module
+    from entqa_kit.serving.memory import release_free_memory
+
+    assert release_free_memory() is (platform.libc_ver()[0] == "glibc")
+    calls = []
+    monkeypatch.setattr(engine_module, "release_free_memory", lambda: calls.append(1) or True)
+    engine = engine_module.LinkEngine(fake, "fake")
+    engine.link_batch([engine_module.LinkJob(Document(id="a", text="Paris and Berlin."))])
+    assert calls == [1]

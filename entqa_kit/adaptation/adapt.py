@@ -103,7 +103,8 @@ def _summary_rows(result: AdaptResult) -> list[tuple[str, str, float]]:
     if calibration:
         gamma = (
             f"{result.threshold:.4g}, calibrated on {result.threshold_source} ({calibration['data']}): "
-            f"P {calibration['precision']:.2f} R {calibration['recall']:.2f} F1 {calibration['f1']:.2f}"
+            f"P {calibration['precision']:.2f} R {calibration['recall']:.2f} F1 {calibration['f1']:.2f}; "
+            f"name fallback {'on' if calibration.get('name_fallback') else 'off'} (the better there)"
         )
     else:
         gamma = f"{result.threshold:.4g}, the starting model's: nothing labelled to calibrate on (give --dev)"
@@ -192,7 +193,7 @@ def adapt(
     calibration, source = None, "kept"
     data = options.dev or held_out
     if data is not None:
-        result = calibrate(data, index_dir=index_dir, model_dir=out, quiet=quiet)
+        result = calibrate(data, index_dir=index_dir, model_dir=out, quiet=quiet, name_fallback="auto")
         calibration, source = result.record.model_dump(), "dev" if options.dev else "held-out"
     seconds["calibrate"] = time.perf_counter() - started
     threshold = read_model_config(out).link.threshold

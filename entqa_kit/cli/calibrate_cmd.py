@@ -42,6 +42,13 @@ def calibrate_cli(
             help="Allow saving γ into the shipped default model inside the installed package.",
         ),
     ] = False,
+    name_fallback: Annotated[
+        str,
+        typer.Option(
+            help="model (the model's link.name_fallback), on, off, or auto: keep whichever gives the "
+            "better F1 here (saved with γ)."
+        ),
+    ] = "model",
     quiet: Quiet = False,
     device: Device = "cpu",
     json_output: JsonOutput = False,
@@ -67,6 +74,7 @@ def calibrate_cli(
         plot=plot,
         quiet=quiet,
         write_default=write_default,
+        name_fallback=name_fallback,
     )
     record, best, points, plot_path = result.record, result.best, result.points, result.plot
     if json_output:
@@ -97,7 +105,8 @@ def calibrate_cli(
     Console().print(table)
     if not quiet:
         action = f"saved into {literal(result.model_dir)}" if write else "not saved (--no-write)"
+        fallback = ", with the name fallback" if record.name_fallback else ""
         stderr_console.print(
-            f"best γ {best.threshold:.4g} (F1 {best.f1:.2f}; was γ {record.previous_threshold:g} before) "
-            f"{action}; plot: {literal(plot_path or 'none')}"
+            f"best γ {best.threshold:.4g} (F1 {best.f1:.2f}{fallback}; was γ {record.previous_threshold:g} "
+            f"before) {action}; plot: {literal(plot_path or 'none')}"
         )

@@ -77,6 +77,14 @@ def link_cli(
             "default: the model's setting."
         ),
     ] = None,
+    name_fallback: Annotated[
+        bool | None,
+        typer.Option(
+            "--name-fallback/--no-name-fallback",
+            help="Link KB-name matches where the reader linked nothing (score: the threshold); "
+            "default: the model's setting.",
+        ),
+    ] = None,
     max_chars: Annotated[int, typer.Option(min=1, help="Skip documents longer than this.")] = 1_000_000,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the mentions highlighted.")
@@ -95,7 +103,7 @@ def link_cli(
     overrides = {  # the linker's settings (None: the model's)
         "threshold": threshold, "top_k": top_k, "allow_overlaps": allow_overlaps or None,
         "candidates": candidates, "test_stride": stride, "candidate_margin": margin,
-        "test_entity_tokens": entity_tokens, "quantize": quantize,
+        "test_entity_tokens": entity_tokens, "quantize": quantize, "name_fallback": name_fallback,
     }  # fmt: skip
     on_failure = lambda error: typer.echo(error_line(error), err=True)  # noqa: E731
     if ray or ray_address is not None:

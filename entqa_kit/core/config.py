@@ -212,6 +212,11 @@ class LinkConfig(_Config):
         "its dense top-K before the reader reads them; the reader still decides",
     )
     name_candidates: int = Field(default=8, ge=1, description="dense+names: name matches added per passage")
+    name_fallback: bool = Field(
+        default=False,
+        description="link each KB-name match that no linked span overlaps to its matched entity (score: "
+        "the threshold); the reader's spans always win, the KB's names add recall where it is silent",
+    )
 
 
 READER_SECTIONS: dict[str, type[_Config]] = {
@@ -329,3 +334,4 @@ class CalibrationRecord(BaseModel):
     recall: float
     f1: float
     previous_threshold: float
+    name_fallback: bool = False

@@ -12,8 +12,11 @@ from pathlib import Path
 from entqa_kit.core.config import CalibrationRecord
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.evaluation.calibration import ThresholdPoint, best_point, plot_curve, threshold_curve
+from entqa_kit.evaluation.fallback_curve import fallback_curve
 from entqa_kit.evaluation.linking import labelled_predictions
 from entqa_kit.evaluation.scoring import ranked_outcomes
+
+FALLBACK_CHOICES = ("model", "on", "off", "auto")
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,15 @@ def calibrate(
     plot: str | Path | None = None,
     quiet: bool = False,
     write_default: bool = False,
+    name_fallback: str = "model",
 ) -> CalibrationResult:
     """Score every effective γ ≥ ``floor`` on ``data`` (paper, Appendix A) and keep the best.
 
     ``predictions``: sweep this predictions JSONL (linked at γ ≤ floor) instead of linking.
     ``plot``: PNG of P/R/F1 against γ; by default ``MODEL/calibration.png`` when writing, none otherwise.
     Writing into the shipped default model (inside the installed package) needs ``write_default``.
+    ``name_fallback``: ``model`` (the model's ``link.name_fallback``), ``on``, ``off``, or ``auto`` (both
+    curves from the same linking run; the better best F1 wins, and the choice is saved with γ).
     """
     from entqa_kit.core.config import LinkConfig
     from entqa_kit.models.default import is_shipped_default, model_or_default
@@ -65,6 +71,11 @@ def calibrate(
     config = read_model_config(model)
     if config.reader is None:
         raise EntQAError("E042", path=model)
+    if name_fallback not in FALLBACK_CHOICES:
+        expected = ", ".join(FALLBACK_CHOICES)
+        raise EntQAError("E041", what="--name-fallback", expected=expected, value=name_fallback)
+    saved_fallback = (config.link or LinkConfig()).name_fallback
+    fallback = {"model": saved_fallback, "on": True, "off": False}.get(name_fallback, True)
     run = labelled_predictions(
         data,
         Path(index_dir),
@@ -74,8 +85,18 @@ def calibrate(
         split,
         quiet,
         threshold=floor,
+        name_fallback=False if fallback else None,  # filled in per γ below
     )
-    points = threshold_curve(ranked_outcomes(run.documents.documents, run.predictions), floor)
+    documents = run.documents.documents
+    plain = threshold_curve(ranked_outcomes(documents, run.predictions), floor)
+    if fallback and run.linker is not None:
+        matches = [run.linker.name_matches(d.text) for d in documents]
+        filled = fallback_curve(documents, run.predictions, matches, floor)
+        if name_fallback == "auto" and plain and best_point(plain).f1 >= best_point(filled).f1:
+            fallback = False
+        points = filled if fallback else plain
+    else:  # no fallback, or --predictions (already linked as they are)
+        points = plain
     if not points:
         raise EntQAError("E063", data=data, floor=floor)
     best = best_point(points)
@@ -89,12 +110,14 @@ def calibrate(
         recall=best.recall,
         f1=best.f1,
         previous_threshold=(config.link or LinkConfig()).threshold,
+        name_fallback=fallback,
     )
     plot_path = Path(plot) if plot else (model / "calibration.png" if write else None)
     if plot_path is not None:
         plot_curve(points, best, plot_path, f"γ calibration on {data.name}{f' ({split})' if split else ''}")
     if write:
-        config.link = (config.link or LinkConfig()).model_copy(update={"threshold": best.threshold})
+        update = {"threshold": best.threshold, "name_fallback": fallback}
+        config.link = (config.link or LinkConfig()).model_copy(update=update)
         config.calibration = record
         write_model_dir(model, config)
     return CalibrationResult(record, best, points, model, plot_path, write)

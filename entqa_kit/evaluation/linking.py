@@ -91,6 +91,7 @@ def labelled_predictions(
     threshold: float | None = None,
     top_k: int | None = None,
     batch_size: int | None = None,
+    name_fallback: bool | None = None,
 ) -> LinkingRun:
     """The labelled documents and their predictions: read from ``predictions_path`` (``index_dir`` may
     then be a KB file too: only its entity store is needed), or linked now with ``top_k`` candidates
@@ -117,7 +118,9 @@ def labelled_predictions(
     if (Path(index_dir) / MANIFEST).is_file():  # bad or unlabelled documents fail before the model loads
         with open_kb(Path(index_dir)) as opened:
             documents = load_labelled_documents(data, opened.kb, data_format, split)
-    linker = Linker.from_pretrained(model_dir=model, index_dir=index_dir, threshold=threshold, top_k=top_k)
+    linker = Linker.from_pretrained(
+        model_dir=model, index_dir=index_dir, threshold=threshold, top_k=top_k, name_fallback=name_fallback
+    )
     if documents is None:
         documents = load_labelled_documents(data, linker.index.kb, data_format, split)
     return link_all(linker, documents, quiet, batch_size or 64)

@@ -21,6 +21,7 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan, Passage
 from entqa_kit.documents.passages import make_passages
 from entqa_kit.index.dense import DenseIndex
+from entqa_kit.linking.name_fallback import fill_with_names
 from entqa_kit.linking.read_joint import JointReading
 from entqa_kit.linking.read_pair import PairReading
 from entqa_kit.models.default import model_or_default
@@ -164,7 +165,9 @@ class Linker:
         if self.config.candidate_margin is not None:
             read &= scores >= scores[:, :1] - self.config.candidate_margin
         if self.config.candidates == "dense+names":
-            rows, read = self._with_name_candidates(documents, per_document, rows, read)
+            rows, read = self._with_name_candidates(
+                self._passage_matches(documents, per_document), rows, read
+            )
         self._lap("retrieve", clock)
         self.profile["passages"] += len(passages)
         return rows, read
@@ -187,30 +190,46 @@ class Linker:
         by_document: list[list[ScoredSpan]] = [[] for _ in documents]
         for passage_index, span in found:
             by_document[owner[passage_index]].append(span)
+        merged = [merge_spans(spans, self.config.allow_overlaps) for spans in by_document]
+        if self.config.name_fallback:
+            merged = [
+                fill_with_names(spans, self.name_matches(d.text), self.config.threshold)
+                for d, spans in zip(documents, merged)
+            ]
         linked = [
-            LinkedDocument(
-                id=d.id, mentions=self._linked_spans(d, merge_spans(spans, self.config.allow_overlaps))
-            )
-            for d, spans in zip(documents, by_document)
+            LinkedDocument(id=d.id, mentions=self._linked_spans(d, s)) for d, s in zip(documents, merged)
         ]
         self._lap("decode", clock)
         return linked
 
-    def _with_name_candidates(
-        self, documents: list[Document], per_document: list[list[Passage]], rows: np.ndarray, read: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Append each passage's KB-name matches (not already among its dense candidates) to its row."""
+    def name_matches(self, text: str) -> list:
+        """The KB's names and aliases found in ``text`` (``entqa-kit silver``'s matcher, default filters)."""
         if self._names is None:
             from entqa_kit.kb.name_matcher import NameMatcher
 
             self._names = NameMatcher.from_kb(self.index.kb)
+        return self._names.find(text)
+
+    def _passage_matches(self, documents: list[Document], per_document: list[list[Passage]]) -> list[list]:
+        """Each passage's KB-name matches, in passage order."""
+        per_passage = []
+        for document, group in zip(documents, per_document):
+            matches = self.name_matches(document.text)
+            for passage in group:
+                inside = passage.char_start, passage.char_end
+                per_passage.append([m for m in matches if inside[0] <= m.start and m.end <= inside[1]])
+        return per_passage
+
+    def _with_name_candidates(
+        self, matches: list[list], rows: np.ndarray, read: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Append each passage's KB-name matches (not already among its dense candidates) to its row."""
         extra = []
-        matched = [(self._names.find(d.text), group) for d, group in zip(documents, per_document)]
-        passage_matches = [(p, matches) for matches, group in matched for p in group]
-        for (passage, matches), found in zip(passage_matches, rows):
-            inside = [m.row for m in matches if passage.char_start <= m.start and m.end <= passage.char_end]
+        for inside, found in zip(matches, rows):
             have = set(found.tolist())
-            new = [r for r in dict.fromkeys(inside) if r not in have][: self.config.name_candidates]
+            new = [r for r in dict.fromkeys(m.row for m in inside) if r not in have][
+                : self.config.name_candidates
+            ]
             extra.append(new)
         width = max((len(x) for x in extra), default=0)
         if width == 0:
@@ -262,8 +281,16 @@ def inference_passages(trained: PassageConfig, config: LinkConfig) -> PassageCon
 
 
 def quantized(reader: ReaderBundle) -> ReaderBundle:
-    """The reader with dynamic int8 Linear layers (weights int8, activations quantised per batch)."""
+    """The reader with dynamic int8 Linear layers (weights int8, activations quantised per batch).
+
+    Dynamic int8 is a CPU kernel, so a reader on a GPU comes back to the CPU (with a warning)."""
     import torch
 
+    if reader.device != "cpu":
+        from entqa_kit.core.progress import stderr_console
+
+        warning = "[yellow]warning:[/yellow] quantize int8 runs the reader on the CPU"
+        stderr_console.print(warning, soft_wrap=True)
+        reader.model.to("cpu")
     model = torch.ao.quantization.quantize_dynamic(reader.model, {torch.nn.Linear}, dtype=torch.qint8)
     return ReaderBundle(model, reader.tokenizer, "float32")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, Entity, LinkedDocument, SearchHit
+from entqa_kit.serving.memory import release_free_memory
 
 log = logging.getLogger("entqa_kit.serving")
 
@@ -121,6 +122,7 @@ class LinkEngine:
                 results[i] = self._guarded(jobs[i])
                 on_result(i, results[i])
         self.documents_linked += sum(isinstance(r, LinkedDocument) for r in results)
+        release_free_memory()  # keeps the resident size flat over thousands of batches
         return results  # type: ignore[return-value]
 
     def _guarded(self, job: LinkJob) -> LinkedDocument | Exception:

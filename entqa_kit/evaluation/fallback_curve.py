@@ -1,0 +1,64 @@
+"""Threshold calibration for a model with ``link.name_fallback``: the names fill in at each γ.
+
+A name match is added where no span above γ overlaps it, so which matches are added depends on γ
+and filtering one low-γ run by score is not enough (as it is in :mod:`calibration`). Here the
+reader's spans are linked once at the floor, without the fallback; at each effective γ the spans
+above it are kept, the name matches are filled in, and the result is scored as ``evaluate`` would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan
+from entqa_kit.evaluation.calibration import ThresholdPoint
+from entqa_kit.evaluation.scoring import score_linking
+from entqa_kit.kb.name_matcher import NameMatch
+from entqa_kit.linking.name_fallback import fill_with_names
+from entqa_kit.reading.spans import ScoredSpan
+
+
+def effective_thresholds(predictions: Sequence[LinkedDocument], floor: float, most: int) -> list[float]:
+    """Midpoints between consecutive distinct scores (as :func:`threshold_curve`), at most ``most``,
+    after one γ above every score (the names alone)."""
+    scores = sorted({m.score for d in predictions for m in d.mentions if m.score >= floor}, reverse=True)
+    cuts = [max(floor, (high + low) / 2) for high, low in zip(scores, [*scores[1:], floor])]
+    if len(cuts) > most:
+        cuts = [cuts[round(i * (len(cuts) - 1) / (most - 1))] for i in range(most)]
+    return [(scores[0] + 1) / 2, *cuts] if scores and scores[0] < 1 else cuts
+
+
+def fallback_curve(
+    documents: Sequence[Document],
+    predictions: Sequence[LinkedDocument],
+    matches: Sequence[Sequence[NameMatch]],
+    floor: float,
+    most: int = 300,
+) -> list[ThresholdPoint]:
+    """One point per effective γ (high to low): the reader's spans above γ plus the name fallback."""
+    by_id = {p.id: p for p in predictions}
+    points = []
+    for cut in effective_thresholds(predictions, floor, most):
+        linked = []
+        for document, found in zip(documents, matches):
+            kept = [
+                ScoredSpan(m.start, m.end, m.entity, m.score)
+                for m in (by_id[document.id].mentions if document.id in by_id else [])
+                if m.score > cut
+            ]
+            spans = fill_with_names(kept, found, cut)
+            mentions = [
+                LinkedSpan.model_construct(
+                    start=s.start,
+                    end=s.end,
+                    text=document.text[s.start : s.end],
+                    entity=s.entity,
+                    title="",
+                    score=s.score,
+                )
+                for s in spans
+            ]
+            linked.append(LinkedDocument.model_construct(id=document.id, mentions=mentions))
+        scores = score_linking(documents, linked)
+        points.append(ThresholdPoint(cut, scores.precision, scores.recall, scores.f1, scores.num_pred))
+    return points

@@ -1,0 +1,144 @@
+"""The name fallback: KB-name matches fill in where the reader linked nothing; calibration follows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from entqa_kit.core.records import Document, Mention
+from entqa_kit.kb.name_matcher import NameMatch
+from entqa_kit.linking.name_fallback import fill_with_names
+from entqa_kit.reading.spans import ScoredSpan
+
+TEXTS = [
+    "Yesterday we read about Paris, Berlin and Tokyo in the news.",
+    "France was discussed at length by the committee in Berlin.",
+]
+
+
+def test_matches_fill_only_where_no_linked_span_overlaps():
+    reader = [ScoredSpan(10, 16, "A", 0.9)]
+    matches = [
+        NameMatch(0, 5, "B", "b", 1),  # free
+        NameMatch(12, 20, "C", "c", 2),  # overlaps the reader's span: the reader wins
+        NameMatch(16, 18, "D", "d", 3),  # touches it only
+    ]
+    got = fill_with_names(reader, matches, 0.25)
+    assert [(s.start, s.end, s.entity, s.score) for s in got] == [
+        (0, 5, "B", 0.25),
+        (10, 16, "A", 0.9),
+        (16, 18, "D", 0.25),
+    ]
+    assert fill_with_names([], [], 0.1) == []
+
+
+def test_linker_fills_in_names_where_the_reader_is_silent(toy_model):
+    from entqa_kit.linking.linker import Linker
+
+    model_dir, index_dir = toy_model
+    silent = {"threshold": 0.999999}  # the reader keeps nothing
+    assert all(not d.mentions for d in Linker.from_pretrained(index_dir, model_dir, **silent).link(TEXTS))
+    linker = Linker.from_pretrained(index_dir, model_dir, name_fallback=True, **silent)
+    linked = linker.link(TEXTS)
+    got = [[(m.text, m.entity, m.score) for m in d.mentions] for d in linked]
+    expected_names = [[m.entity_id for m in linker.name_matches(t)] for t in TEXTS]
+    assert [[e for _, e, _ in doc] for doc in got] == expected_names
+    assert ("Paris", "Q1", 0.999999) in got[0] and ("Berlin", "Q3", 0.999999) in got[1]
+    for document, text in zip(linked, TEXTS):
+        assert all(text[m.start : m.end] == m.text for m in document.mentions)
+
+
+def test_the_fallback_curve_equals_linking_at_each_threshold(toy_model):
+    from entqa_kit.evaluation.fallback_curve import effective_thresholds, fallback_curve
+    from entqa_kit.evaluation.scoring import score_linking
+    from entqa_kit.linking.linker import Linker
+
+    model_dir, index_dir = toy_model
+    gold = {"Paris": "Q1", "Berlin": "Q3", "France": "Q2", "Tokyo": "Q19"}
+    documents = [
+        Document(
+            id=str(i),
+            text=t,
+            mentions=[
+                Mention(start=t.index(n), end=t.index(n) + len(n), entities=(e,))
+                for n, e in gold.items()
+                if n in t
+            ],
+        )
+        for i, t in enumerate(TEXTS)
+    ]
+    floor = 0.001
+    low = Linker.from_pretrained(index_dir, model_dir, threshold=floor)
+    predictions = low.link(documents)
+    matches = [low.name_matches(d.text) for d in documents]
+    points = fallback_curve(documents, predictions, matches, floor)
+    assert len(points) == len(effective_thresholds(predictions, floor, 300)) > 2
+    for point in points[:: max(1, len(points) // 4)]:
+        at = Linker.from_pretrained(index_dir, model_dir, threshold=point.threshold, name_fallback=True)
+        scores = score_linking(documents, at.link(documents))
+        assert (scores.precision, scores.recall, scores.f1) == pytest.approx(
+            (point.precision, point.recall, point.f1)
+        ), point
+
+
+def test_calibrate_uses_the_fallback_curve_when_the_model_falls_back(toy_model, tmp_path):
+    import json
+    import shutil
+
+    from entqa_kit.evaluation.calibrate_run import calibrate
+
+    model_dir, index_dir = toy_model
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    config = json.loads((model / "entqa_config.json").read_text())
+    config.setdefault("link", {})["name_fallback"] = True
+    (model / "entqa_config.json").write_text(json.dumps(config))
+    data = tmp_path / "dev.jsonl"
+    rows = [
+        {
+            "id": doc_id,
+            "text": t,
+            "mentions": [{"start": t.index(n), "end": t.index(n) + len(n), "entity": e}],
+        }
+        for doc_id, t, n, e in (("a", TEXTS[0], "Paris", "Q1"), ("b", TEXTS[1], "Berlin", "Q3"))
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = calibrate(data, index_dir=index_dir, model_dir=model, write=True, quiet=True)
+    names_alone = result.points[0]  # γ above every reader score: the names find both golds
+    assert names_alone.recall == 100.0 and names_alone.num_pred == 5  # Paris, Berlin, Tokyo; France, Berlin
+    assert result.best.f1 == max(p.f1 for p in result.points) >= names_alone.f1
+    saved = json.loads((model / "entqa_config.json").read_text())["link"]
+    assert saved["name_fallback"] is True and saved["threshold"] == pytest.approx(result.best.threshold)
+
+
+def test_calibrate_auto_keeps_the_better_curve_and_saves_the_choice(toy_model, tmp_path):
+    import json
+    import shutil
+
+    from entqa_kit.core.errors import EntQAError
+    from entqa_kit.evaluation.calibrate_run import calibrate
+
+    model_dir, index_dir = toy_model
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    data = tmp_path / "dev.jsonl"
+    rows = [
+        {
+            "id": doc_id,
+            "text": t,
+            "mentions": [{"start": t.index(n), "end": t.index(n) + len(n), "entity": e}],
+        }
+        for doc_id, t, n, e in (("a", TEXTS[0], "Paris", "Q1"), ("b", TEXTS[1], "France", "Q2"))
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    off = calibrate(data, index_dir=index_dir, model_dir=model, write=False, quiet=True, name_fallback="off")
+    on = calibrate(data, index_dir=index_dir, model_dir=model, write=False, quiet=True, name_fallback="on")
+    assert (off.record.name_fallback, on.record.name_fallback) == (False, True)
+    auto = calibrate(data, index_dir=index_dir, model_dir=model, write=True, quiet=True, name_fallback="auto")
+    better = on if on.best.f1 > off.best.f1 else off
+    assert auto.record.name_fallback == better.record.name_fallback
+    assert auto.best == better.best
+    saved = json.loads((model / "entqa_config.json").read_text())["link"]
+    assert saved["name_fallback"] is better.record.name_fallback
+    with pytest.raises(EntQAError) as caught:
+        calibrate(data, index_dir=index_dir, model_dir=model, write=False, quiet=True, name_fallback="maybe")
+    assert caught.value.code == "E041"
