@@ -1,12 +1,12 @@
-"""The name fallback (``link.name_fallback``): γ chosen on dev with and without it, scored on test once.
+"""Spans added after the reader: the name fallback (``link.name_fallback``) and abbreviations
+(``link.abbreviations``), each alone and both; γ chosen on dev per setting, scored on test once.
 
 Usage:
   python benchmarks/name_fallback.py --sets ncbi,aida,examples
 
-Per set: the model links the dev documents once at a low floor without the fallback; the plain curve
-(``threshold_curve``) and the fallback curve (``fallback_curve``: the KB-name matches filled in at each
-γ) each give their best γ on dev. The test documents are linked once at the floor the same way and
-scored at each chosen γ (plain: spans above γ; fallback: spans above γ plus the names), which equals
+Per set: the model links the dev documents once at a low floor with nothing added; for each setting
+the curve of ``post_processed_curve`` (the additions filled in at each γ) gives its best γ on dev. The
+test documents are linked once at the floor the same way and scored at each chosen γ, which equals
 linking at that γ (``tests/test_name_fallback.py`` checks it). Name matching alone (the linker's matcher,
 every match linked) is the third row. ``examples`` has no dev split: the model's own γ is used.
 
@@ -27,11 +27,10 @@ from pathlib import Path
 
 from entqa_kit.core.records import LinkedDocument, LinkedSpan
 from entqa_kit.documents import load_documents
-from entqa_kit.evaluation.calibration import best_point, threshold_curve
-from entqa_kit.evaluation.fallback_curve import fallback_curve
-from entqa_kit.evaluation.scoring import ranked_outcomes, score_linking
+from entqa_kit.evaluation.calibration import best_point
+from entqa_kit.evaluation.fallback_curve import post_processed_curve
+from entqa_kit.evaluation.scoring import score_linking
 from entqa_kit.linking.linker import Linker
-from entqa_kit.linking.name_fallback import fill_with_names
 from entqa_kit.models.default import model_or_default
 from entqa_kit.reading.spans import ScoredSpan
 
@@ -52,12 +51,21 @@ def documents_of(source: tuple[Path, str | None], kb) -> list:
     return load_documents(path, kb, "aida" if split else None, split).documents
 
 
-def at_threshold(documents, predictions, matches, gamma: float, fallback: bool) -> list[LinkedDocument]:
-    """Predictions kept above ``gamma``, with the names filled in when ``fallback``."""
+SETTINGS = {  # name: (name_fallback, abbreviations)
+    "plain": (False, False),
+    "fallback": (True, False),
+    "abbreviations": (False, True),
+    "both": (True, True),
+}
+
+
+def at_threshold(linker, documents, predictions, gamma: float, setting: str) -> list[LinkedDocument]:
+    """Predictions kept above ``gamma``, with what ``setting`` adds after the reader."""
+    names, abbreviations = SETTINGS[setting]
     out = []
-    for document, linked, found in zip(documents, predictions, matches):
+    for document, linked in zip(documents, predictions):
         kept = [ScoredSpan(m.start, m.end, m.entity, m.score) for m in linked.mentions if m.score > gamma]
-        spans = fill_with_names(kept, found if fallback else [], gamma)
+        spans = linker.post_process(document, kept, gamma, names, abbreviations)
         mentions = [
             LinkedSpan(start=s.start, end=s.end, text=document.text[s.start : s.end], entity=s.entity,
                        title="", score=s.score)
@@ -73,29 +81,33 @@ def run_set(name: str) -> dict:
         entqa = str(Path(sys.executable).with_name("entqa-kit"))
         subprocess.run([entqa, "index", "examples/kb/entities.jsonl", "--out", index, "-q"], check=True)
     started = time.process_time()
-    linker = Linker.from_pretrained(index, model, threshold=FLOOR, name_fallback=False)
+    off = {"name_fallback": False, "abbreviations": False}
+    linker = Linker.from_pretrained(index, model, threshold=FLOOR, **off)
     saved = Linker.from_pretrained(index, model).config.threshold
     kb = linker.index.kb
     row: dict = {"set": name, "model": str(model_or_default(model)), "index": index}
-    chosen = {"plain": saved, "fallback": saved}
+    chosen = dict.fromkeys(SETTINGS, saved)
     if dev is not None:
         documents = documents_of(dev, kb)
         predictions = linker.link(documents)
-        matches = [linker.name_matches(d.text) for d in documents]
-        plain = best_point(threshold_curve(ranked_outcomes(documents, predictions), FLOOR))
-        filled = best_point(fallback_curve(documents, predictions, matches, FLOOR))
-        chosen = {"plain": plain.threshold, "fallback": filled.threshold}
-        row["dev_f1"] = {"plain": plain.f1, "fallback": filled.f1}
+        row["dev_f1"] = {}
+        for setting, (names, abbreviations) in SETTINGS.items():
+
+            def post(document, kept, cut, names=names, abbreviations=abbreviations):
+                return linker.post_process(document, kept, cut, names, abbreviations)
+
+            best = best_point(post_processed_curve(documents, predictions, post, FLOOR))
+            chosen[setting], row["dev_f1"][setting] = best.threshold, best.f1
     documents = documents_of(test, kb)
     predictions = linker.link(documents)
-    matches = [linker.name_matches(d.text) for d in documents]
-    for setting, fallback in (("plain", False), ("fallback", True)):
+    for setting in SETTINGS:
         scores = score_linking(
-            documents, at_threshold(documents, predictions, matches, chosen[setting], fallback)
+            documents, at_threshold(linker, documents, predictions, chosen[setting], setting)
         )
         row[setting] = {"gamma": round(chosen[setting], 6), **scores.as_json()}
-    names_only = at_threshold(documents, predictions, matches, 2.0, True)
-    row["names_only"] = score_linking(documents, names_only).as_json()
+    row["names_only"] = score_linking(
+        documents, at_threshold(linker, documents, predictions, 2.0, "fallback")
+    ).as_json()
     row["cpu_s"] = round(time.process_time() - started, 1)
     return row
 
@@ -110,17 +122,16 @@ def main() -> None:
     for name in args.sets.split(","):
         rows.append(run_set(name))
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| set | dev F1 plain / fallback | test: plain (γ) | with fallback (γ) | names only |")
-    print("|---|---|---|---|---|")
+    print("\n| set | setting | dev F1 | γ | test P | test R | test F1 |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        dev = f"{r['dev_f1']['plain']:.2f} / {r['dev_f1']['fallback']:.2f}" if "dev_f1" in r else "no dev"
-        cells = [
-            f"P {r[k]['precision']:.2f} R {r[k]['recall']:.2f} F1 **{r[k]['f1']:.2f}** ({r[k]['gamma']:.3g})"
-            for k in ("plain", "fallback")
-        ]
+        for setting in SETTINGS:
+            dev = f"{r['dev_f1'][setting]:.2f}" if "dev_f1" in r else "no dev"
+            t = r[setting]
+            print(f"| {r['set']} | {setting} | {dev} | {t['gamma']:.3g} | {t['precision']:.2f} | "
+                  f"{t['recall']:.2f} | **{t['f1']:.2f}** |")  # fmt: skip
         n = r["names_only"]
-        print(f"| {r['set']} | {dev} | {cells[0]} | {cells[1]} | P {n['precision']:.2f} R {n['recall']:.2f} "
-              f"F1 {n['f1']:.2f} |")  # fmt: skip
+        print(f"| {r['set']} | names only | | | {n['precision']:.2f} | {n['recall']:.2f} | {n['f1']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -47,12 +47,14 @@ def test_linker_fills_in_names_where_the_reader_is_silent(toy_model):
         assert all(text[m.start : m.end] == m.text for m in document.mentions)
 
 
-def test_the_fallback_curve_equals_linking_at_each_threshold(toy_model):
-    from entqa_kit.evaluation.fallback_curve import effective_thresholds, fallback_curve
+@pytest.mark.parametrize("names, abbreviations", [(True, False), (False, True), (True, True)])
+def test_the_post_processed_curve_equals_linking_at_each_threshold(toy_model, names, abbreviations):
+    from entqa_kit.evaluation.fallback_curve import effective_thresholds, post_processed_curve
     from entqa_kit.evaluation.scoring import score_linking
     from entqa_kit.linking.linker import Linker
 
     model_dir, index_dir = toy_model
+    texts = [*TEXTS, "We flew to Paris (PS) and later PS again, then Berlin."]
     gold = {"Paris": "Q1", "Berlin": "Q3", "France": "Q2", "Tokyo": "Q19"}
     documents = [
         Document(
@@ -64,16 +66,22 @@ def test_the_fallback_curve_equals_linking_at_each_threshold(toy_model):
                 if n in t
             ],
         )
-        for i, t in enumerate(TEXTS)
+        for i, t in enumerate(texts)
     ]
     floor = 0.001
     low = Linker.from_pretrained(index_dir, model_dir, threshold=floor)
     predictions = low.link(documents)
-    matches = [low.name_matches(d.text) for d in documents]
-    points = fallback_curve(documents, predictions, matches, floor)
+
+    def post(document, kept, cut):
+        return low.post_process(document, kept, cut, names, abbreviations)
+
+    points = post_processed_curve(documents, predictions, post, floor)
     assert len(points) == len(effective_thresholds(predictions, floor, 300)) > 2
+    if names:  # the names alone at the top: 5 in TEXTS, Paris and Berlin here, and PS twice from Paris
+        assert points[0].num_pred == 7 + 2 * abbreviations
+    settings = {"name_fallback": names, "abbreviations": abbreviations}
     for point in points[:: max(1, len(points) // 4)]:
-        at = Linker.from_pretrained(index_dir, model_dir, threshold=point.threshold, name_fallback=True)
+        at = Linker.from_pretrained(index_dir, model_dir, threshold=point.threshold, **settings)
         scores = score_linking(documents, at.link(documents))
         assert (scores.precision, scores.recall, scores.f1) == pytest.approx(
             (point.precision, point.recall, point.f1)

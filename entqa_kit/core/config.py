@@ -212,6 +212,11 @@ class LinkConfig(_Config):
         "its dense top-K before the reader reads them; the reader still decides",
     )
     name_candidates: int = Field(default=8, ge=1, description="dense+names: name matches added per passage")
+    abbreviations: bool = Field(
+        default=False,
+        description="link each use of a short form defined in the document ('long form (SF)') to the "
+        "entity linked at its long form, where nothing else is linked",
+    )
     name_fallback: bool = Field(
         default=False,
         description="link each KB-name match that no linked span overlaps to its matched entity (score: "

@@ -12,7 +12,7 @@ from pathlib import Path
 from entqa_kit.core.config import CalibrationRecord
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.evaluation.calibration import ThresholdPoint, best_point, plot_curve, threshold_curve
-from entqa_kit.evaluation.fallback_curve import fallback_curve
+from entqa_kit.evaluation.fallback_curve import post_processed_curve
 from entqa_kit.evaluation.linking import labelled_predictions
 from entqa_kit.evaluation.scoring import ranked_outcomes
 
@@ -74,8 +74,9 @@ def calibrate(
     if name_fallback not in FALLBACK_CHOICES:
         expected = ", ".join(FALLBACK_CHOICES)
         raise EntQAError("E041", what="--name-fallback", expected=expected, value=name_fallback)
-    saved_fallback = (config.link or LinkConfig()).name_fallback
-    fallback = {"model": saved_fallback, "on": True, "off": False}.get(name_fallback, True)
+    saved = config.link or LinkConfig()
+    fallback = {"model": saved.name_fallback, "on": True, "off": False}.get(name_fallback, True)
+    added = fallback or saved.abbreviations  # spans added after the reader: filled in per γ below
     run = labelled_predictions(
         data,
         Path(index_dir),
@@ -85,18 +86,25 @@ def calibrate(
         split,
         quiet,
         threshold=floor,
-        name_fallback=False if fallback else None,  # filled in per γ below
+        link_overrides={"name_fallback": False, "abbreviations": False} if added else None,
     )
     documents = run.documents.documents
-    plain = threshold_curve(ranked_outcomes(documents, run.predictions), floor)
-    if fallback and run.linker is not None:
-        matches = [run.linker.name_matches(d.text) for d in documents]
-        filled = fallback_curve(documents, run.predictions, matches, floor)
-        if name_fallback == "auto" and plain and best_point(plain).f1 >= best_point(filled).f1:
-            fallback = False
-        points = filled if fallback else plain
-    else:  # no fallback, or --predictions (already linked as they are)
-        points = plain
+    if added and run.linker is not None:
+        linker = run.linker
+
+        def curve(with_names: bool) -> list[ThresholdPoint]:
+            def post(document, kept, cut):
+                return linker.post_process(document, kept, cut, with_names, saved.abbreviations)
+
+            return post_processed_curve(documents, run.predictions, post, floor)
+
+        points = curve(fallback)
+        if name_fallback == "auto":
+            plain = curve(False)
+            if plain and points and best_point(plain).f1 >= best_point(points).f1:
+                fallback, points = False, plain
+    else:  # nothing added, or --predictions (already linked as they are)
+        points = threshold_curve(ranked_outcomes(documents, run.predictions), floor)
     if not points:
         raise EntQAError("E063", data=data, floor=floor)
     best = best_point(points)

@@ -1,14 +1,16 @@
-"""Threshold calibration for a model with ``link.name_fallback``: the names fill in at each γ.
+"""Threshold calibration for a model that adds spans after the reader (``link.name_fallback``,
+``link.abbreviations``): they are filled in at each γ.
 
-A name match is added where no span above γ overlaps it, so which matches are added depends on γ
-and filtering one low-γ run by score is not enough (as it is in :mod:`calibration`). Here the
-reader's spans are linked once at the floor, without the fallback; at each effective γ the spans
-above it are kept, the name matches are filled in, and the result is scored as ``evaluate`` would.
+A name match is added where no span above γ overlaps it (an abbreviation where its long form is
+linked above γ), so what is added depends on γ and filtering one low-γ run by score is not enough
+(as it is in :mod:`calibration`). Here the reader's spans are linked once at the floor, without
+them; at each effective γ the spans above it are kept, the additions are filled in, and the result
+is scored as ``evaluate`` would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan
 from entqa_kit.evaluation.calibration import ThresholdPoint
@@ -28,25 +30,28 @@ def effective_thresholds(predictions: Sequence[LinkedDocument], floor: float, mo
     return [(scores[0] + 1) / 2, *cuts] if scores and scores[0] < 1 else cuts
 
 
-def fallback_curve(
+PostProcess = Callable[[Document, list[ScoredSpan], float], list[ScoredSpan]]
+"""``(document, spans kept at γ, γ) -> spans``: what the linker adds after the reader."""
+
+
+def post_processed_curve(
     documents: Sequence[Document],
     predictions: Sequence[LinkedDocument],
-    matches: Sequence[Sequence[NameMatch]],
+    post_process: PostProcess,
     floor: float,
     most: int = 300,
 ) -> list[ThresholdPoint]:
-    """One point per effective γ (high to low): the reader's spans above γ plus the name fallback."""
+    """One point per effective γ (high to low): the reader's spans above γ, then ``post_process``."""
     by_id = {p.id: p for p in predictions}
     points = []
     for cut in effective_thresholds(predictions, floor, most):
         linked = []
-        for document, found in zip(documents, matches):
+        for document in documents:
             kept = [
                 ScoredSpan(m.start, m.end, m.entity, m.score)
                 for m in (by_id[document.id].mentions if document.id in by_id else [])
                 if m.score > cut
             ]
-            spans = fill_with_names(kept, found, cut)
             mentions = [
                 LinkedSpan.model_construct(
                     start=s.start,
@@ -56,9 +61,27 @@ def fallback_curve(
                     title="",
                     score=s.score,
                 )
-                for s in spans
+                for s in post_process(document, kept, cut)
             ]
             linked.append(LinkedDocument.model_construct(id=document.id, mentions=mentions))
         scores = score_linking(documents, linked)
         points.append(ThresholdPoint(cut, scores.precision, scores.recall, scores.f1, scores.num_pred))
     return points
+
+
+def fallback_curve(
+    documents: Sequence[Document],
+    predictions: Sequence[LinkedDocument],
+    matches: Sequence[Sequence[NameMatch]],
+    floor: float,
+    most: int = 300,
+) -> list[ThresholdPoint]:
+    """:func:`post_processed_curve` with the name fallback alone (``matches``: each document's)."""
+    by_document = {d.id: found for d, found in zip(documents, matches)}
+    return post_processed_curve(
+        documents,
+        predictions,
+        lambda d, kept, cut: fill_with_names(kept, by_document[d.id], cut),
+        floor,
+        most,
+    )

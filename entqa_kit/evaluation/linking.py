@@ -91,7 +91,7 @@ def labelled_predictions(
     threshold: float | None = None,
     top_k: int | None = None,
     batch_size: int | None = None,
-    name_fallback: bool | None = None,
+    link_overrides: dict[str, object] | None = None,
 ) -> LinkingRun:
     """The labelled documents and their predictions: read from ``predictions_path`` (``index_dir`` may
     then be a KB file too: only its entity store is needed), or linked now with ``top_k`` candidates
@@ -119,7 +119,7 @@ def labelled_predictions(
         with open_kb(Path(index_dir)) as opened:
             documents = load_labelled_documents(data, opened.kb, data_format, split)
     linker = Linker.from_pretrained(
-        model_dir=model, index_dir=index_dir, threshold=threshold, top_k=top_k, name_fallback=name_fallback
+        model_dir=model, index_dir=index_dir, threshold=threshold, top_k=top_k, **(link_overrides or {})
     )
     if documents is None:
         documents = load_labelled_documents(data, linker.index.kb, data_format, split)

@@ -21,6 +21,7 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan, Passage
 from entqa_kit.documents.passages import make_passages
 from entqa_kit.index.dense import DenseIndex
+from entqa_kit.linking.abbreviation_links import link_abbreviations
 from entqa_kit.linking.name_fallback import fill_with_names
 from entqa_kit.linking.read_joint import JointReading
 from entqa_kit.linking.read_pair import PairReading
@@ -190,17 +191,37 @@ class Linker:
         by_document: list[list[ScoredSpan]] = [[] for _ in documents]
         for passage_index, span in found:
             by_document[owner[passage_index]].append(span)
-        merged = [merge_spans(spans, self.config.allow_overlaps) for spans in by_document]
-        if self.config.name_fallback:
-            merged = [
-                fill_with_names(spans, self.name_matches(d.text), self.config.threshold)
-                for d, spans in zip(documents, merged)
-            ]
+        merged = [
+            self.post_process(d, merge_spans(spans, self.config.allow_overlaps))
+            for d, spans in zip(documents, by_document)
+        ]
         linked = [
             LinkedDocument(id=d.id, mentions=self._linked_spans(d, s)) for d, s in zip(documents, merged)
         ]
         self._lap("decode", clock)
         return linked
+
+    @property
+    def post_processes(self) -> bool:
+        """Whether spans are added after the reader (``name_fallback``, ``abbreviations``)."""
+        return self.config.name_fallback or self.config.abbreviations
+
+    def post_process(
+        self,
+        document: Document,
+        spans: list[ScoredSpan],
+        threshold: float | None = None,
+        name_fallback: bool | None = None,
+        abbreviations: bool | None = None,
+    ) -> list[ScoredSpan]:
+        """The reader's spans of ``document`` (kept at ``threshold``, default γ) with the KB-name
+        fallback and then the abbreviations filled in, as the link settings (or the arguments) ask."""
+        threshold = self.config.threshold if threshold is None else threshold
+        if self.config.name_fallback if name_fallback is None else name_fallback:
+            spans = fill_with_names(spans, self.name_matches(document.text), threshold)
+        if self.config.abbreviations if abbreviations is None else abbreviations:
+            spans = link_abbreviations(document.text, spans)
+        return spans
 
     def name_matches(self, text: str) -> list:
         """The KB's names and aliases found in ``text`` (``entqa-kit silver``'s matcher, default filters)."""
