@@ -85,6 +85,14 @@ def link_cli(
             "default: the model's setting.",
         ),
     ] = None,
+    abbreviations: Annotated[
+        bool | None,
+        typer.Option(
+            "--abbreviations/--no-abbreviations",
+            help="Give each use of a short form defined in the document (\"long form (SF)\") its long "
+            "form's link; default: the model's setting.",
+        ),
+    ] = None,
     max_chars: Annotated[int, typer.Option(min=1, help="Skip documents longer than this.")] = 1_000_000,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the mentions highlighted.")
@@ -104,6 +112,7 @@ def link_cli(
         "threshold": threshold, "top_k": top_k, "allow_overlaps": allow_overlaps or None,
         "candidates": candidates, "test_stride": stride, "candidate_margin": margin,
         "test_entity_tokens": entity_tokens, "quantize": quantize, "name_fallback": name_fallback,
+        "abbreviations": abbreviations,
     }  # fmt: skip
     on_failure = lambda error: typer.echo(error_line(error), err=True)  # noqa: E731
     if ray or ray_address is not None:
