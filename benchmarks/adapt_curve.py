@@ -98,27 +98,10 @@ def name_matching(rows: list[dict]) -> None:
     print(json.dumps(row), flush=True)
 
 
-def reused(size: str, rows: list[dict]) -> Path:
-    """A finished ``adapt`` run of an earlier session, calibrated again here (γ and the name fallback
-    chosen on NCBI dev) and evaluated: no training."""
-    before = os.times()
+def with_silver(size: str, budget: float, rows: list[dict], init_from: str | None) -> Path:
+    """``adapt`` (continued with --resume when an earlier run left its recipe: a finished one only
+    calibrates again), then ``evaluate``."""
     out = WORK / f"adapt-{size}"
-    calibrated, _ = cli(
-        "calibrate", str(DEV), "--index", str(INDEX), "--model", str(out), "--name-fallback", "auto"
-    )
-    row = {"setting": f"adapt, {size} labelled + silver", "docs": size, "silver": "yes", "reused": True}
-    row |= {"threshold": calibrated["threshold"], "dev_f1": calibrated["f1"]}
-    row |= {"name_fallback": calibrated.get("name_fallback")}
-    evaluate(out, row, rows, before)
-    return out
-
-
-def with_silver(
-    size: str, budget: float, rows: list[dict], init_from: str | None, reuse: bool = False
-) -> Path:
-    out = WORK / f"adapt-{size}"
-    if reuse and (out / "reader").is_dir() and (out / "recipe.toml").is_file():
-        return reused(size, rows)
     before = os.times()
     labelled = [] if size == "0" else ["--labelled", str(first_labelled(size))]
     index = ["--index", str(INDEX)] if not (INDEX / "manifest.json").is_file() else []
@@ -194,16 +177,13 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=20.0)
     parser.add_argument("--no-without-silver", action="store_true")
     parser.add_argument("--init-from", help="starting model (default: the shipped one)")
-    parser.add_argument(
-        "--reuse", action="store_true", help="calibrate and evaluate finished adapt runs again, no training"
-    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     print(json.dumps({"machine_cores": os.cpu_count(), "budget_minutes": args.budget_minutes}), flush=True)
     rows: list[dict] = []
     name_matching(rows)
     for size in args.sizes.split(","):
-        adapted = with_silver(size, args.budget_minutes, rows, args.init_from, args.reuse)
+        adapted = with_silver(size, args.budget_minutes, rows, args.init_from)
         if size != "0" and not args.no_without_silver:
             without_silver(size, adapted, rows)
     rows = merged_rows(rows, WORK / "rows.jsonl")

@@ -336,3 +336,24 @@ def test_a_joint_reader_trains_on_silver_documents_with_masked_mentions(tmp_path
     assert any(m.label == SILVER_MASKED for d in documents for m in d.mentions)
     result = train_reader(recipe, tmp_path / "model", quiet=True)
     assert np.isfinite(result.final_loss)
+
+
+def test_adapt_keeps_names_too_frequent_in_the_documents_out_of_the_linker(tmp_path, toy_model):
+    from entqa_kit.linking.linker import Linker
+    from entqa_kit.models.model_dir import read_model_config
+
+    model, _ = toy_model
+    out = tmp_path / "adapted"
+    args = adapt_args(out, model, "--json", "-q")
+    args[args.index("--max-doc-share") + 1] = "0.05"  # a name in over 2 of the 41 documents is frequent
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    frequent = json.loads(result.stdout.strip().splitlines()[-1])["silver"]["frequent"]
+    assert frequent, "the test needs a frequent name"
+    saved = read_model_config(out)
+    assert saved.link.name_exclude == sorted(frequent) == load_recipe(out / "recipe.toml").link.name_exclude
+    linker = Linker.from_pretrained(index_dir=out / "index", model_dir=out)
+    text = " and ".join(frequent) + "."
+    assert not {m.name for m in linker.name_matches(text)} & set(frequent)  # shorter names inside may match
+    plain = Linker.from_pretrained(index_dir=out / "index", model_dir=out, name_exclude=[])
+    assert {m.name for m in plain.name_matches(text)} == set(frequent)

@@ -172,8 +172,11 @@ def adapt(
 
     if recipe_path.is_file():  # resume: the settings of the run being continued
         recipe = load_recipe(recipe_path)
+        recipe.link = excluding(recipe.link or LinkConfig(), silver.get("frequent", {}))
     else:
-        recipe = _recipe(init, kb_file, index_dir, encoder, labelled, options, out)
+        recipe = _recipe(
+            init, kb_file, index_dir, encoder, labelled, options, out, silver.get("frequent", {})
+        )
         if options.overrides:
             recipe = _overridden(recipe, options.overrides)
         from entqa_kit.adaptation.recipe_file import write_recipe
@@ -278,9 +281,11 @@ def _recipe(
     labelled: Path | None,
     options: AdaptOptions,
     out: Path,
+    frequent: dict[str, float] | None = None,
 ) -> Recipe:
     """The recipe ``adapt`` trains: the starting model's settings, one epoch per stage sized by the
-    budget, silver documents mixed with the labelled ones, the KB's names as retriever queries."""
+    budget, silver documents mixed with the labelled ones, the KB's names as retriever queries; the
+    names ``silver`` found too frequent in the user's documents are kept out of the linker's matcher."""
     from entqa_kit.models.model_dir import read_model_config
 
     start = read_model_config(init)
@@ -330,10 +335,15 @@ def _recipe(
         retriever=retriever,
         reader=start.reader,
         reader_train=reader_train,
-        link=start.link or LinkConfig(),
+        link=excluding(start.link or LinkConfig(), frequent or {}),
         index=IndexConfig(),
         init_from=str(init),
     )
+
+
+def excluding(link: LinkConfig, frequent: dict[str, float]) -> LinkConfig:
+    """``link`` with the ``frequent`` names added to ``name_exclude``."""
+    return link.model_copy(update={"name_exclude": sorted({*link.name_exclude, *frequent})})
 
 
 def _overridden(recipe: Recipe, overrides: tuple[str, ...]) -> Recipe:

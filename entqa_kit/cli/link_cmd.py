@@ -89,7 +89,7 @@ def link_cli(
         bool | None,
         typer.Option(
             "--abbreviations/--no-abbreviations",
-            help="Give each use of a short form defined in the document (\"long form (SF)\") its long "
+            help='Give each use of a short form defined in the document ("long form (SF)") its long '
             "form's link; default: the model's setting.",
         ),
     ] = None,

@@ -217,6 +217,11 @@ class LinkConfig(_Config):
         description="link each use of a short form defined in the document ('long form (SF)') to the "
         "entity linked at its long form, where nothing else is linked",
     )
+    name_exclude: list[str] = Field(
+        default_factory=list,
+        description="KB names (as spelled in the KB) the linker's name matcher never matches (name "
+        "candidates and fallback): e.g. the names `silver` finds in too many of your documents",
+    )
     name_fallback: bool = Field(
         default=False,
         description="link each KB-name match that no linked span overlaps to its matched entity (score: "

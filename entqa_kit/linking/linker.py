@@ -229,7 +229,8 @@ class Linker:
             from entqa_kit.kb.name_matcher import NameMatcher
 
             self._names = NameMatcher.from_kb(self.index.kb)
-        return self._names.find(text)
+            self._excluded = frozenset(self.config.name_exclude)
+        return self._names.find(text, self._excluded)
 
     def _passage_matches(self, documents: list[Document], per_document: list[list[Passage]]) -> list[list]:
         """Each passage's KB-name matches, in passage order."""

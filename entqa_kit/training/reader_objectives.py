@@ -125,6 +125,7 @@ class JointObjective(_ReaderObjective):
             from entqa_kit.kb.name_matcher import NameMatcher
 
             self._matcher = NameMatcher.from_kb(kb)
+        self._excluded = frozenset(link.name_exclude)
         for passage, found in zip(passages, retrieved):
             mentions, masked = [], []
             for mention, (start, end) in mention_positions(passage, documents[passage.document_id]):
@@ -144,7 +145,7 @@ class JointObjective(_ReaderObjective):
     def _name_rows(self, passage: Passage, document: Document) -> list[int]:
         """Rows of the KB names matched inside the passage (at most ``name_candidates``)."""
         if document.id not in self._matches:
-            self._matches[document.id] = self._matcher.find(document.text)
+            self._matches[document.id] = self._matcher.find(document.text, self._excluded)
         inside = [
             m.row
             for m in self._matches[document.id]
