@@ -170,17 +170,21 @@ def adapt(
     if not silver["mentions"] and labelled is None:
         raise EntQAError("E161", path=unlabelled, documents=silver["documents"])
 
+    from entqa_kit.adaptation.recipe_file import write_recipe
+
     if recipe_path.is_file():  # resume: the settings of the run being continued
         recipe = load_recipe(recipe_path)
-        recipe.link = excluding(recipe.link or LinkConfig(), silver.get("frequent", {}))
+        link = excluding(recipe.link or LinkConfig(), silver.get("frequent", {}))
+        changed = link != recipe.link  # a run begun before name_exclude existed
+        recipe.link = link
     else:
         recipe = _recipe(
             init, kb_file, index_dir, encoder, labelled, options, out, silver.get("frequent", {})
         )
         if options.overrides:
             recipe = _overridden(recipe, options.overrides)
-        from entqa_kit.adaptation.recipe_file import write_recipe
-
+        changed = True
+    if changed:
         header = (
             f"Written by entqa-kit adapt ({options.budget_minutes:g}-minute budget).\n"
             f"Reproduce: entqa-kit train --recipe {recipe_path} --out NEW_MODEL_DIR\n"
