@@ -15,6 +15,23 @@ TEXTS = [
 ]
 
 
+def dev_file(folder, *golds: tuple[str, str]):
+    """Document JSONL of TEXTS[i] with one gold mention each: ``golds[i]`` = (its text, its entity)."""
+    import json
+
+    path = folder / "dev.jsonl"
+    rows = [
+        {
+            "id": str(i),
+            "text": t,
+            "mentions": [{"start": t.index(n), "end": t.index(n) + len(n), "entity": e}],
+        }
+        for i, (t, (n, e)) in enumerate(zip(TEXTS, golds))
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
 def test_matches_fill_only_where_no_linked_span_overlaps():
     reader = [ScoredSpan(10, 16, "A", 0.9)]
     matches = [
@@ -100,16 +117,7 @@ def test_calibrate_uses_the_fallback_curve_when_the_model_falls_back(toy_model, 
     config = json.loads((model / "entqa_config.json").read_text())
     config.setdefault("link", {})["name_fallback"] = True
     (model / "entqa_config.json").write_text(json.dumps(config))
-    data = tmp_path / "dev.jsonl"
-    rows = [
-        {
-            "id": doc_id,
-            "text": t,
-            "mentions": [{"start": t.index(n), "end": t.index(n) + len(n), "entity": e}],
-        }
-        for doc_id, t, n, e in (("a", TEXTS[0], "Paris", "Q1"), ("b", TEXTS[1], "Berlin", "Q3"))
-    ]
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = dev_file(tmp_path, ("Paris", "Q1"), ("Berlin", "Q3"))
     result = calibrate(data, index_dir=index_dir, model_dir=model, write=True, quiet=True)
     names_alone = result.points[0]  # γ above every reader score: the names find both golds
     assert names_alone.recall == 100.0 and names_alone.num_pred == 5  # Paris, Berlin, Tokyo; France, Berlin
@@ -128,16 +136,7 @@ def test_calibrate_auto_keeps_the_better_curve_and_saves_the_choice(toy_model, t
     model_dir, index_dir = toy_model
     model = tmp_path / "model"
     shutil.copytree(model_dir, model)
-    data = tmp_path / "dev.jsonl"
-    rows = [
-        {
-            "id": doc_id,
-            "text": t,
-            "mentions": [{"start": t.index(n), "end": t.index(n) + len(n), "entity": e}],
-        }
-        for doc_id, t, n, e in (("a", TEXTS[0], "Paris", "Q1"), ("b", TEXTS[1], "France", "Q2"))
-    ]
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = dev_file(tmp_path, ("Paris", "Q1"), ("France", "Q2"))
     off = calibrate(data, index_dir=index_dir, model_dir=model, write=False, quiet=True, name_fallback="off")
     on = calibrate(data, index_dir=index_dir, model_dir=model, write=False, quiet=True, name_fallback="on")
     assert (off.record.name_fallback, on.record.name_fallback) == (False, True)
