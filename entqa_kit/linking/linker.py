@@ -201,11 +201,6 @@ class Linker:
         self._lap("decode", clock)
         return linked
 
-    @property
-    def post_processes(self) -> bool:
-        """Whether spans are added after the reader (``name_fallback``, ``abbreviations``)."""
-        return self.config.name_fallback or self.config.abbreviations
-
     def post_process(
         self,
         document: Document,
