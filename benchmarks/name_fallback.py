@@ -25,14 +25,13 @@ import sys
 import time
 from pathlib import Path
 
-from entqa_kit.core.records import LinkedDocument, LinkedSpan
+from entqa_kit.core.records import LinkedDocument
 from entqa_kit.documents import load_documents
 from entqa_kit.evaluation.calibration import best_point
-from entqa_kit.evaluation.fallback_curve import post_processed_curve
+from entqa_kit.evaluation.post_processed_curve import linked_at, post_processed_curve
 from entqa_kit.evaluation.scoring import score_linking
 from entqa_kit.linking.linker import Linker
 from entqa_kit.models.default import model_or_default
-from entqa_kit.reading.spans import ScoredSpan
 
 DATA = Path("../shared/data")
 NCBI = DATA / "ncbi-disease"
@@ -62,17 +61,11 @@ SETTINGS = {  # name: (name_fallback, abbreviations)
 def at_threshold(linker, documents, predictions, gamma: float, setting: str) -> list[LinkedDocument]:
     """Predictions kept above ``gamma``, with what ``setting`` adds after the reader."""
     names, abbreviations = SETTINGS[setting]
-    out = []
-    for document, linked in zip(documents, predictions):
-        kept = [ScoredSpan(m.start, m.end, m.entity, m.score) for m in linked.mentions if m.score > gamma]
-        spans = linker.post_process(document, kept, gamma, names, abbreviations)
-        mentions = [
-            LinkedSpan(start=s.start, end=s.end, text=document.text[s.start : s.end], entity=s.entity,
-                       title="", score=s.score)
-            for s in spans
-        ]  # fmt: skip
-        out.append(LinkedDocument(id=document.id, mentions=mentions))
-    return out
+
+    def post(document, kept, cut):
+        return linker.post_process(document, kept, cut, names, abbreviations)
+
+    return linked_at(documents, predictions, post, gamma)
 
 
 def run_set(name: str) -> dict:

@@ -66,7 +66,7 @@ def test_linker_fills_in_names_where_the_reader_is_silent(toy_model):
 
 @pytest.mark.parametrize("names, abbreviations", [(True, False), (False, True), (True, True)])
 def test_the_post_processed_curve_equals_linking_at_each_threshold(toy_model, names, abbreviations):
-    from entqa_kit.evaluation.fallback_curve import effective_thresholds, post_processed_curve
+    from entqa_kit.evaluation.post_processed_curve import effective_thresholds, post_processed_curve
     from entqa_kit.evaluation.scoring import score_linking
     from entqa_kit.linking.linker import Linker
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from entqa_kit.core.config import CalibrationRecord
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.evaluation.calibration import ThresholdPoint, best_point, plot_curve, threshold_curve
-from entqa_kit.evaluation.fallback_curve import post_processed_curve
 from entqa_kit.evaluation.linking import labelled_predictions
+from entqa_kit.evaluation.post_processed_curve import post_processed_curve
 from entqa_kit.evaluation.scoring import ranked_outcomes
 
 FALLBACK_CHOICES = ("model", "on", "off", "auto")

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan
 from entqa_kit.evaluation.calibration import ThresholdPoint
 from entqa_kit.evaluation.scoring import score_linking
-from entqa_kit.kb.name_matcher import NameMatch
-from entqa_kit.linking.name_fallback import fill_with_names
 from entqa_kit.reading.spans import ScoredSpan
 
 
@@ -34,6 +32,32 @@ PostProcess = Callable[[Document, list[ScoredSpan], float], list[ScoredSpan]]
 """``(document, spans kept at γ, γ) -> spans``: what the linker adds after the reader."""
 
 
+def linked_at(
+    documents: Sequence[Document],
+    predictions: Sequence[LinkedDocument],
+    post_process: PostProcess,
+    cut: float,
+) -> list[LinkedDocument]:
+    """What linking at γ = ``cut`` gives: each document's spans above ``cut``, then ``post_process``."""
+    by_id = {p.id: p for p in predictions}
+    linked = []
+    for document in documents:
+        kept = [
+            ScoredSpan(m.start, m.end, m.entity, m.score)
+            for m in (by_id[document.id].mentions if document.id in by_id else [])
+            if m.score > cut
+        ]
+        mentions = [
+            LinkedSpan.model_construct(
+                start=s.start, end=s.end, text=document.text[s.start : s.end], entity=s.entity, title="",
+                score=s.score,
+            )
+            for s in post_process(document, kept, cut)
+        ]  # fmt: skip
+        linked.append(LinkedDocument.model_construct(id=document.id, mentions=mentions))
+    return linked
+
+
 def post_processed_curve(
     documents: Sequence[Document],
     predictions: Sequence[LinkedDocument],
@@ -42,46 +66,8 @@ def post_processed_curve(
     most: int = 300,
 ) -> list[ThresholdPoint]:
     """One point per effective γ (high to low): the reader's spans above γ, then ``post_process``."""
-    by_id = {p.id: p for p in predictions}
     points = []
     for cut in effective_thresholds(predictions, floor, most):
-        linked = []
-        for document in documents:
-            kept = [
-                ScoredSpan(m.start, m.end, m.entity, m.score)
-                for m in (by_id[document.id].mentions if document.id in by_id else [])
-                if m.score > cut
-            ]
-            mentions = [
-                LinkedSpan.model_construct(
-                    start=s.start,
-                    end=s.end,
-                    text=document.text[s.start : s.end],
-                    entity=s.entity,
-                    title="",
-                    score=s.score,
-                )
-                for s in post_process(document, kept, cut)
-            ]
-            linked.append(LinkedDocument.model_construct(id=document.id, mentions=mentions))
-        scores = score_linking(documents, linked)
+        scores = score_linking(documents, linked_at(documents, predictions, post_process, cut))
         points.append(ThresholdPoint(cut, scores.precision, scores.recall, scores.f1, scores.num_pred))
     return points
-
-
-def fallback_curve(
-    documents: Sequence[Document],
-    predictions: Sequence[LinkedDocument],
-    matches: Sequence[Sequence[NameMatch]],
-    floor: float,
-    most: int = 300,
-) -> list[ThresholdPoint]:
-    """:func:`post_processed_curve` with the name fallback alone (``matches``: each document's)."""
-    by_document = {d.id: found for d, found in zip(documents, matches)}
-    return post_processed_curve(
-        documents,
-        predictions,
-        lambda d, kept, cut: fill_with_names(kept, by_document[d.id], cut),
-        floor,
-        most,
-    )
