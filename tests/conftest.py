@@ -167,3 +167,16 @@ def toy_model(tmp_path_factory, tiny_model):
     train_retriever(recipe, tmp / "model", quiet=True)
     train_reader(recipe, tmp / "model", quiet=True)
     return tmp / "model", tmp / "index"
+
+
+@pytest.fixture(scope="session")
+def default_model_index(tmp_path_factory):
+    """The toy KB indexed with the shipped model's entity tower (seconds: 20 entities)."""
+    from typer.testing import CliRunner
+
+    from entqa_kit.cli.main import app
+
+    out = tmp_path_factory.mktemp("default-index") / "index"
+    built = CliRunner().invoke(app, ["index", str(FIXTURES / "kb_native.jsonl"), "--out", str(out), "-q"])
+    assert built.exit_code == 0, built.output
+    return out
