@@ -180,3 +180,20 @@ def default_model_index(tmp_path_factory):
     built = CliRunner().invoke(app, ["index", str(FIXTURES / "kb_native.jsonl"), "--out", str(out), "-q"])
     assert built.exit_code == 0, built.output
     return out
+
+
+def client_for(linker, **settings):
+    """A FastAPI TestClient over ``linker`` (a fake or real one) with these ``ServeSettings``."""
+    from fastapi.testclient import TestClient
+
+    from entqa_kit.serving.app import create_app
+    from entqa_kit.serving.engine import LinkEngine
+    from entqa_kit.serving.settings import ServeSettings
+
+    return TestClient(create_app(LinkEngine(linker, "fake-model"), ServeSettings(**settings)))
+
+
+def error_of(response) -> tuple[int, str, str]:
+    """Status, code and message of a coded JSON error answer."""
+    body = response.json()["error"]
+    return response.status_code, body["code"], body["message"]

@@ -19,7 +19,7 @@ from entqa_kit.core.records import Document
 from entqa_kit.index.dense import DenseIndex
 from entqa_kit.serving.app import create_app
 from entqa_kit.serving.engine import LinkEngine
-from entqa_kit.serving.settings import ServeSettings
+from tests.conftest import client_for, error_of
 from tests.fake_linker import BatchingFakeLinker, Calls, FakeLinker
 
 TestClient = pytest.importorskip("fastapi.testclient").TestClient
@@ -36,10 +36,6 @@ def fake(index, tiny_encoder):
     return FakeLinker(index, tiny_encoder)
 
 
-def client_for(linker, **settings) -> TestClient:
-    return TestClient(create_app(LinkEngine(linker, "fake-model"), ServeSettings(**settings)))
-
-
 @pytest.fixture
 def client(fake):
     with client_for(fake) as test_client:
@@ -51,11 +47,6 @@ def wait_until(condition, seconds: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.01)
-
-
-def error_of(response) -> tuple[int, str, str]:
-    body = response.json()["error"]
-    return response.status_code, body["code"], body["message"]
 
 
 def test_link_documents_returns_prediction_records(client):

@@ -17,8 +17,8 @@ from entqa_kit.core.records import Entity
 from entqa_kit.index.dense import DenseIndex
 from entqa_kit.serving.app import create_app
 from entqa_kit.serving.engine import LinkEngine, with_index, with_link_settings
+from tests.conftest import client_for, error_of
 from tests.fake_linker import Calls, FakeLinker
-from tests.test_serving import client_for, error_of
 
 TestClient = pytest.importorskip("fastapi.testclient").TestClient
 runner = CliRunner()
