@@ -124,8 +124,12 @@ def test_a_recipe_with_labelled_and_unlabelled_documents_trains(tmp_path, tiny_m
     unlabelled = write_docs(tmp_path / "u.jsonl", [{"id": "u1", "text": "Asthma and Cystic fibrosis."}])
     recipe = write_recipe(tmp_path, tiny_model, tmp_path / "index")
     overrides = [*QUICK, f"reader.model={tiny_model}", "data.train_docs=6", f"data.unlabelled={unlabelled}"]
+    overrides += ["reader_train.labelled_repeat=3", "data.silver.variants=true"]
     result = train(recipe, tmp_path / "model", overrides=overrides, quiet=True)
     assert np.isfinite(result.reader.final_loss)
+    from entqa_kit.models.model_dir import read_model_config
+
+    assert read_model_config(tmp_path / "model").reader_train.labelled_repeat == 3
 
 
 # --- KB alias queries (retriever pretraining from the KB) -----------------------------------------
@@ -237,6 +241,8 @@ def test_adapt_writes_a_model_that_links_and_a_recipe_that_reproduces_it(tmp_pat
     assert recipe.data.train is None and recipe.data.unlabelled == str(out / "silver.jsonl")
     assert recipe.retriever.kb_alias_queries > 0 and recipe.reader_train.silver_mask == 0.3
     assert recipe.init_from == str(model.resolve())
+    assert recipe.data.silver.abbreviations and recipe.data.silver.variants and recipe.link.name_variants
+    assert recipe.reader_train.labelled_repeat == 1  # nothing labelled
     linker = Linker.from_pretrained(index_dir=out / "index", model_dir=out)
     assert len(linker.link(["Yesterday we read about Paris in the news."])) == 1
 

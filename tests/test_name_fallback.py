@@ -149,3 +149,15 @@ def test_calibrate_auto_keeps_the_better_curve_and_saves_the_choice(toy_model, t
     with pytest.raises(EntQAError) as caught:
         calibrate(data, index_dir=index_dir, model_dir=model, write=False, quiet=True, name_fallback="maybe")
     assert caught.value.code == "E041"
+
+
+def test_the_linker_matches_name_variants_when_its_setting_says_so(toy_model):
+    from entqa_kit.linking.linker import Linker
+
+    model_dir, index_dir = toy_model
+    text = "Two breast cancers were seen."
+    plain = Linker.from_pretrained(index_dir, model_dir)
+    assert plain.name_matches(text) == []
+    varied = Linker.from_pretrained(index_dir, model_dir, name_variants=True)
+    found = [(text[m.start : m.end], m.entity_id) for m in varied.name_matches(text)]
+    assert found == [("breast cancers", "Q8")]

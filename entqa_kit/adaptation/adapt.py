@@ -10,6 +10,7 @@ model/recipe.toml --out model`` reproduces the training. Every step resumes (``r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ RETRIEVER_PASSAGES_PER_MINUTE = 2500
 READER_PASSAGES_PER_MINUTE = {"pair": 350, "joint": 500}
 BUDGET_SHARES = {"retriever": 0.3, "reader": 0.55}
 """Shares of the budget for the two stages; the rest is for silver matching, indexing and calibration."""
+MAX_LABELLED_REPEAT = 20
+"""At most this many readings of each labelled passage per epoch (``labelled_repeat``)."""
 ALIAS_QUERY_SHARE = 0.3
 """Share of the retriever's examples that are the KB's own names (SapBERT-style pretraining)."""
 
@@ -55,6 +58,9 @@ class AdaptOptions:
     budget_minutes: float = 20.0
     matcher: MatcherOptions = field(default_factory=MatcherOptions)
     silver_mask: float = 0.3
+    silver_abbreviations: bool = True
+    name_variants: bool = True
+    """British spellings and plurals of the KB's names: matched for silver and by the linker."""
     unlabelled_weight: float | None = None
     kb_format: str | None = None
     resume: bool = False
@@ -179,8 +185,9 @@ def adapt(
         recipe.link = link
     else:
         recipe = _recipe(
-            init, kb_file, index_dir, encoder, labelled, options, out, silver.get("frequent", {})
-        )
+            init, kb_file, index_dir, encoder, labelled, options, out, silver.get("frequent", {}),
+            silver["documents"],
+        )  # fmt: skip
         if options.overrides:
             recipe = _overridden(recipe, options.overrides)
         changed = True
@@ -242,7 +249,11 @@ def _silver(kb_or_index: Path, unlabelled: Path, out: Path, options: AdaptOption
     summary = out / "silver.summary.json"
     if options.resume and path.is_file() and summary.is_file():
         return json.loads(summary.read_text(encoding="utf-8"))
-    silver_options = SilverOptions(matcher=options.matcher, kb_format=options.kb_format)
+    silver_options = SilverOptions(
+        matcher=dataclasses.replace(options.matcher, variants=options.name_variants),
+        kb_format=options.kb_format,
+        abbreviations=options.silver_abbreviations,
+    )
     result = make_silver(kb_or_index, unlabelled, path, silver_options, quiet=quiet).as_json()
     from entqa_kit.core.atomic import write_json_atomic
 
@@ -286,6 +297,7 @@ def _recipe(
     options: AdaptOptions,
     out: Path,
     frequent: dict[str, float] | None = None,
+    silver_documents: int = 0,
 ) -> Recipe:
     """The recipe ``adapt`` trains: the starting model's settings, one epoch per stage sized by the
     budget, silver documents mixed with the labelled ones, the KB's names as retriever queries; the
@@ -310,6 +322,8 @@ def _recipe(
             max_doc_share=options.matcher.max_doc_share or 1.0,
             ambiguous=options.matcher.ambiguous,
             case=options.matcher.case,
+            abbreviations=options.silver_abbreviations,
+            variants=options.name_variants,
         ),
     )
     retriever = start.retriever.model_copy(
@@ -326,6 +340,7 @@ def _recipe(
             "epochs": 1,
             "max_train_passages": budget["reader_passages"],
             "silver_mask": options.silver_mask,
+            "labelled_repeat": labelled_repeat(labelled, silver_documents),
             "learning_rate": 5e-5,
             "batch_size": 8,
         }
@@ -339,10 +354,23 @@ def _recipe(
         retriever=retriever,
         reader=start.reader,
         reader_train=reader_train,
-        link=excluding(start.link or LinkConfig(), frequent or {}),
+        link=excluding(start.link or LinkConfig(), frequent or {}).model_copy(
+            update={"name_variants": options.name_variants}
+        ),
         index=IndexConfig(),
         init_from=str(init),
     )
+
+
+def labelled_repeat(labelled: Path | None, silver_documents: int) -> int:
+    """How often the reader reads each labelled passage per epoch: about as often as it reads silver
+    ones in all (silver documents per labelled document, at most ``MAX_LABELLED_REPEAT``)."""
+    if labelled is None or not silver_documents:
+        return 1
+    from entqa_kit.documents import load_documents
+
+    count = len(load_documents(labelled, None).documents)
+    return max(1, min(MAX_LABELLED_REPEAT, round(silver_documents / max(1, count))))
 
 
 def excluding(link: LinkConfig, frequent: dict[str, float]) -> LinkConfig:

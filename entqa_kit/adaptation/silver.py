@@ -36,6 +36,8 @@ class SilverOptions:
     kb_format: str | None = None
     skip_bad: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
+    abbreviations: bool = False
+    """Short forms defined after a matched long form are silver mentions too (``with_abbreviations``)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class SilverResult:
     kb_source: str
     seconds: float
     kb_skipped_rows: int = 0
+    abbreviation_mentions: int = 0
+    """Of ``mentions``, the uses of short forms defined after a matched long form."""
 
     def as_json(self) -> dict:
         return {
@@ -66,6 +70,7 @@ class SilverResult:
             "skipped_sidecar": str(self.sidecar) if self.sidecar else None,
             "kb_source": self.kb_source,
             "kb_skipped_rows": self.kb_skipped_rows,
+            "abbreviation_mentions": self.abbreviation_mentions,
             "seconds": round(self.seconds, 2),
         }
 
@@ -129,9 +134,15 @@ def make_silver(
         raise EntQAError("E055", path=docs_path, detail="")
     with progress_bar("Matching names", len(documents), quiet) as advance:
         corpus = matcher.match_corpus([d.text for d in documents], on_text=advance)
+    per_document = corpus.matches
+    if options.abbreviations:
+        from entqa_kit.documents.silver_abbreviations import with_abbreviations
+
+        per_document = [with_abbreviations(d.text, m) for d, m in zip(documents, per_document)]
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, "".join(_line(d, m) for d, m in zip(documents, corpus.matches)))
-    found = [m for matches in corpus.matches for m in matches]
+    write_text_atomic(out, "".join(_line(d, m) for d, m in zip(documents, per_document)))
+    found = [m for matches in per_document for m in matches]
+    from_names = sum(len(m) for m in corpus.matches)
     return SilverResult(
         out=out,
         documents=len(documents),
@@ -144,6 +155,7 @@ def make_silver(
         kb_source=source,
         seconds=time.perf_counter() - started,
         kb_skipped_rows=kb_skipped,
+        abbreviation_mentions=len(found) - from_names,
     )
 
 

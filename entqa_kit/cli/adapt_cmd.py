@@ -49,6 +49,22 @@ def adapt_cli(
             rich_help_panel=TRAINING,
         ),
     ] = 0.3,
+    silver_abbreviations: Annotated[
+        bool,
+        typer.Option(
+            help="Short forms defined after a matched long form ('... polyposis (FAP)') are silver "
+            "mentions too.",
+            rich_help_panel=MATCHING,
+        ),
+    ] = True,
+    name_variants: Annotated[
+        bool,
+        typer.Option(
+            help="Also match British spellings and plurals of the KB's names, for silver mentions "
+            "and in the linker's name matcher.",
+            rich_help_panel=MATCHING,
+        ),
+    ] = True,
     overrides: Annotated[
         list[str] | None,
         typer.Option(
@@ -83,6 +99,8 @@ def adapt_cli(
         budget_minutes=budget_minutes,
         matcher=MatcherOptions(min_chars=min_chars, max_doc_share=max_doc_share),
         silver_mask=silver_mask,
+        silver_abbreviations=silver_abbreviations,
+        name_variants=name_variants,
         kb_format=kb_format,
         resume=resume,
         overrides=tuple(overrides or ()),

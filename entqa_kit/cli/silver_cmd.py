@@ -61,6 +61,21 @@ def silver_cli(
             rich_help_panel=MATCHING,
         ),
     ] = None,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            help="Also match British spellings and plurals of names ('tumours' for 'Tumor').",
+            rich_help_panel=MATCHING,
+        ),
+    ] = False,
+    abbreviations: Annotated[
+        bool,
+        typer.Option(
+            help="Also mark each short form defined after a matched long form, as in "
+            "'familial adenomatous polyposis (FAP)': the later FAPs get its entity.",
+            rich_help_panel=MATCHING,
+        ),
+    ] = False,
     docs_format: Annotated[
         str | None,
         typer.Option("--format", help="Documents: jsonl, txt, pubtator or aida (default: detected)."),
@@ -92,9 +107,15 @@ def silver_cli(
         case=case,  # type: ignore[arg-type]
         stop_words=STOP_WORDS if stop_words is None else _read_stop_words(stop_words),
         max_doc_share=max_doc_share,
+        variants=variants,
     )
     options = SilverOptions(
-        matcher=matcher, docs_format=docs_format, split=split, kb_format=kb_format, skip_bad=skip_bad
+        matcher=matcher,
+        docs_format=docs_format,
+        split=split,
+        kb_format=kb_format,
+        skip_bad=skip_bad,
+        abbreviations=abbreviations,
     )
     result = make_silver(kb_or_index, docs, out, options, quiet=quiet)
     if json_output:
@@ -134,6 +155,8 @@ def _print_summary(result) -> None:
         ("dropped: ambiguous", report.dropped["ambiguous"]),
         ("dropped: in more than --max-doc-share of documents", report.dropped["frequent"]),
     ]
+    if result.abbreviation_mentions:
+        rows.insert(2, ("  of them short forms (--abbreviations)", result.abbreviation_mentions))
     if result.kb_skipped_rows:
         rows.append(("skipped bad KB rows", result.kb_skipped_rows))
     if result.skipped:

@@ -165,6 +165,12 @@ class ReaderTrainConfig(_Config):
         description="share of silver mentions left out of the loss: neither taught as mentions nor as "
         "'no mention' (so the reader does not just learn the name matcher)",
     )
+    labelled_repeat: int = Field(
+        default=1,
+        ge=1,
+        description="with silver documents: each labelled passage is read this many times per epoch, "
+        "so a few labelled documents are not drowned by the silver ones",
+    )
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     seed: int = 0
 
@@ -216,6 +222,11 @@ class LinkConfig(_Config):
         default=False,
         description="link each use of a short form defined in the document ('long form (SF)') to the "
         "entity linked at its long form, where nothing else is linked",
+    )
+    name_variants: bool = Field(
+        default=False,
+        description="the linker's name matcher (name candidates and fallback) also matches British "
+        "spellings and plurals of the KB's names",
     )
     name_exclude: list[str] = Field(
         default_factory=list,
@@ -272,6 +283,10 @@ class SilverConfig(_Config):
     )
     ambiguous: Literal["canonical", "skip", "all"] = "canonical"
     case: Literal["auto", "exact", "insensitive"] = "auto"
+    abbreviations: bool = Field(
+        default=False, description="short forms defined after a matched long form are silver mentions too"
+    )
+    variants: bool = Field(default=False, description="also match British spellings and plurals of names")
 
 
 class DataConfig(_Config):

@@ -13,6 +13,7 @@ import and gives no offsets, so the few lines are written here.)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _PARENTHESIS = re.compile(r"\(([^()]{2,10})\)")
@@ -89,3 +90,25 @@ def occurrences(text: str, short: str) -> list[tuple[int, int]]:
     """Character spans where ``short`` occurs as written, on word boundaries."""
     pattern = re.compile(r"(?<!\w)" + re.escape(short) + r"(?!\w)")
     return [(m.start(), m.end()) for m in pattern.finditer(text)]
+
+
+def short_form_uses(text: str, spans: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, int]]:
+    """``(start, end, source)`` for each use of a short form defined in ``text`` whose long form is
+    covered by ``spans[source]`` (``(start, end, score)``): the span covering at least half of the long
+    form, the one covering most (then the higher score) winning. A use overlapping any span, or an
+    earlier use, is left out; so is a use before the definition."""
+    found: list[tuple[int, int, int]] = []
+    taken = [(start, end) for start, end, _ in spans]
+    for abbreviation in find_abbreviations(text):
+        long_start, long_end = abbreviation.long_start, abbreviation.long_end
+        overlaps = [max(0, min(end, long_end) - max(start, long_start)) for start, end, _ in spans]
+        covering = [i for i, size in enumerate(overlaps) if 2 * size >= long_end - long_start]
+        if not covering:
+            continue
+        source = max(covering, key=lambda i: (overlaps[i], spans[i][2]))
+        for start, end in occurrences(text, abbreviation.short):
+            if start < abbreviation.short_start or any(start < e and s < end for s, e in taken):
+                continue
+            found.append((start, end, source))
+            taken.append((start, end))
+    return found

@@ -101,6 +101,8 @@ class MatcherOptions:
     stop_words: frozenset[str] = STOP_WORDS
     max_doc_share: float | None = 0.2
     min_docs_for_share: int = 20
+    variants: bool = False
+    """Also match British spellings and plurals of case-folded names (:mod:`entqa_kit.kb.name_variants`)."""
 
     def __post_init__(self) -> None:
         if self.ambiguous not in AMBIGUOUS_POLICIES:
@@ -158,6 +160,8 @@ class _Name:
     name: str
     rows: tuple[int, ...]
     ids: tuple[str, ...]
+    source: str = ""
+    """The KB spelling a variant comes from (a name's own spelling otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,7 @@ class NameMatcher:
                 known = found[(key, exact)].get(row)
                 if known is None or (is_title and not known[1]):
                     found[(key, exact)][row] = (name, is_title)
+        sources = _add_variants(found) if options.variants else {}
         names = []
         for (key, exact), by_row in found.items():
             report.names += 1
@@ -231,7 +236,8 @@ class NameMatcher:
                 report.given_to_canonical += 1
             report.kept += 1
             spelling = by_row[rows[0]][0]
-            names.append(_Name(key, exact, spelling, tuple(rows), tuple(ids[r] for r in rows)))
+            source = sources.get(key, spelling) if not exact else spelling
+            names.append(_Name(key, exact, spelling, tuple(rows), tuple(ids[r] for r in rows), source))
         report.entities = len({r for item in names for r in item.rows})
         return cls(names, options, report)
 
@@ -247,7 +253,7 @@ class NameMatcher:
             for last, item in automaton.iter(haystack):
                 end = last + 1
                 start = end - len(item.key)
-                if item.name in exclude or not _on_boundaries(text, start, end):
+                if item.name in exclude or item.source in exclude or not _on_boundaries(text, start, end):
                     continue
                 found.append((start, end, item.exact, item))
         found.sort(key=lambda m: (m[0], -(m[1] - m[0]), not m[2]))
@@ -292,6 +298,28 @@ class NameMatcher:
         for text, found in zip(texts, matches):
             again.append(self.find(text, excluded) if any(m.name in excluded for m in found) else found)
         return CorpusMatches(again, frequent)
+
+
+def _add_variants(found: dict[tuple[str, bool], dict[int, tuple[str, bool]]]) -> dict[str, str]:
+    """Add each case-folded name's spelling variants that are not names of the KB themselves; returns
+    the KB spelling each variant comes from. A variant counts as a name of its own for the corpus
+    frequency filter, and is excluded with the name it comes from."""
+    from entqa_kit.kb.name_variants import name_variants
+
+    sources: dict[str, str] = {}
+    variants: dict[tuple[str, bool], dict[int, tuple[str, bool]]] = defaultdict(dict)
+    for (key, exact), by_row in found.items():
+        if exact:
+            continue
+        for variant in name_variants(key):
+            if (variant, False) not in found:
+                for row, (spelling, is_title) in by_row.items():
+                    known = variants[(variant, False)].get(row)
+                    if known is None or (is_title and not known[1]):
+                        variants[(variant, False)][row] = (variant, is_title)
+                        sources[variant] = spelling
+    found.update(variants)
+    return sources
 
 
 def _filtered(key: str, exact: bool, options: MatcherOptions) -> str | None:

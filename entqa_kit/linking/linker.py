@@ -221,9 +221,10 @@ class Linker:
     def name_matches(self, text: str) -> list:
         """The KB's names and aliases found in ``text`` (``entqa-kit silver``'s matcher, default filters)."""
         if self._names is None:
-            from entqa_kit.kb.name_matcher import NameMatcher
+            from entqa_kit.kb.name_matcher import MatcherOptions, NameMatcher
 
-            self._names = NameMatcher.from_kb(self.index.kb)
+            options = MatcherOptions(variants=self.config.name_variants)
+            self._names = NameMatcher.from_kb(self.index.kb, options)
             self._excluded = frozenset(self.config.name_exclude)
         return self._names.find(text, self._excluded)
 

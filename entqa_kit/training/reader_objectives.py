@@ -122,9 +122,9 @@ class JointObjective(_ReaderObjective):
         names = link.candidates == "dense+names"
         self._matches: dict[str, list] = {}
         if names:  # as when linking: the KB names found in a passage are candidates too
-            from entqa_kit.kb.name_matcher import NameMatcher
+            from entqa_kit.kb.name_matcher import MatcherOptions, NameMatcher
 
-            self._matcher = NameMatcher.from_kb(kb)
+            self._matcher = NameMatcher.from_kb(kb, MatcherOptions(variants=link.name_variants))
         self._excluded = frozenset(link.name_exclude)
         for passage, found in zip(passages, retrieved):
             mentions, masked = [], []

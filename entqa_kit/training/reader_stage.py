@@ -23,6 +23,7 @@ from entqa_kit.models.model_dir import TrainingRecord, read_model_config, write_
 from entqa_kit.reading.reader_io import ReaderBundle, check_same_vocabulary, load_reader, save_reader
 from entqa_kit.retrieval.loading import load_retriever
 from entqa_kit.training import distributed
+from entqa_kit.training.labelled_repeat import repeat_labelled
 from entqa_kit.training.loop import FitConfig, fit
 from entqa_kit.training.reader_objectives import JointObjective, PairObjective
 from entqa_kit.training.silver_masking import is_masked, mask_silver, masked_rows
@@ -105,7 +106,8 @@ def train_reader(
     by_id = {d.id: d for d in docs}
     all_passages = passages_of(docs, retriever.passage_encoder.tokenizer, passage_config)
     require_resolved_gold(docs, all_passages, recipe.data.train or recipe.data.unlabelled)
-    passages = subsample([p for p in all_passages if p.gold], train.max_train_passages, train.seed)
+    with_gold = repeat_labelled([p for p in all_passages if p.gold], by_id, train.labelled_repeat)
+    passages = subsample(with_gold, train.max_train_passages, train.seed)
     extra = 8 if config.kind == "pair" else 0
     with progress_bar("Retrieving training candidates", len(passages), quiet) as advance:
         vectors = retriever.encode_passages(passages, 64, advance)
