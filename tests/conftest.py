@@ -197,3 +197,44 @@ def error_of(response) -> tuple[int, str, str]:
     """Status, code and message of a coded JSON error answer."""
     body = response.json()["error"]
     return response.status_code, body["code"], body["message"]
+
+
+# --- bad-input helpers ---------------------------------------------------------------------------
+
+SURROGATE = '"Bad \\ud800 x"'  # valid JSON, but no UTF-8 text: a lone surrogate
+
+
+def run_index(kb_path, out, model, *extra):
+    """``entqa-kit index KB --out OUT --model MODEL -q ...`` through the CLI runner."""
+    from typer.testing import CliRunner
+
+    from entqa_kit.cli.main import app
+
+    args = ["index", str(kb_path), "--out", str(out), "--model", str(model), "-q", *extra]
+    return CliRunner().invoke(app, args)
+
+
+def one_error(result, code: str, start: str | None = None) -> str:
+    """The single ``error: [code] ...`` line of a failed command (exit 1), checked."""
+    assert result.exit_code == 1, result.output
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith(f"error: [{code}] {start or ''}"), message
+    return message
+
+
+def native(i: int, title: str | None = None) -> str:
+    """A native KB JSONL line for entity ``E{i}``."""
+    import json
+
+    return json.dumps({"id": f"E{i}", "title": title or f"Entity {i}", "description": "d"}) + "\n"
+
+
+@pytest.fixture
+def index_copy(tmp_path, tiny_index) -> Path:
+    """A copy of the tiny index, to damage."""
+    import shutil
+
+    copy = tmp_path / "idx"
+    shutil.copytree(tiny_index, copy)
+    return copy

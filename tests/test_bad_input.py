@@ -6,12 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
+from tests.conftest import run_index
 
 runner = CliRunner()
-
-
-def run_index(kb_path, out, model, *extra):
-    return runner.invoke(app, ["index", str(kb_path), "--out", str(out), "--model", str(model), "-q", *extra])
 
 
 def good(i):
