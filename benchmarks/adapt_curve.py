@@ -5,7 +5,9 @@ Run as a user would, through the `entqa-kit` CLI:
   labelled docs    the first N abstracts of NCBI train (N = 0, 10, 50, all 593), as Document JSONL
   γ                calibrated on NCBI dev; scores on NCBI test (`evaluate`, InKB strong match)
 Rows:
-  name matching    `silver` on NCBI test scored as predictions (`evaluate --predictions`): the line to beat
+  name matching    `silver` on NCBI test scored as predictions (`evaluate --predictions`): the line to beat;
+                   plain (the issue's baseline), and with `--variants --abbreviations` (what `adapt` makes
+                   its silver mentions with: British spellings, plurals, and short forms of matched names)
   with silver      `adapt MEDIC --unlabelled train+dev [--labelled first-N] --dev dev --budget-minutes B`
   without silver   the recipe `adapt` wrote, retrained without `data.unlabelled` (`train --recipe ...
                    --set data.unlabelled=null`), calibrated and evaluated the same way (N > 0 only; N = 0
@@ -13,10 +15,12 @@ Rows:
 
 Usage:
   python benchmarks/adapt_curve.py [--sizes 0,10,50,all] [--budget-minutes 20] [--no-without-silver]
-                                   [--init-from MODEL_DIR]
+                                   [--init-from MODEL_DIR] [--work DIR] [--all-model MODEL_DIR]
+                                   [--all-index INDEX_DIR]
 Prints one JSON line per step and a markdown table of every row measured so far (kept in
-runs/adapt-curve/rows.jsonl, so the sizes can be run in several sessions), and writes
-runs/adapt-curve/curve.png. γ and the name fallback (on/off) are chosen on NCBI dev
+WORK/rows.jsonl, default runs/adapt-curve, so the sizes can be run in several sessions), and writes
+WORK/curve.png. --all-model adds the row of a model trained on all 593 labelled abstracts (e.g. by
+recipes/ncbi-disease.toml), evaluated the same way. γ and the name fallback (on/off) are chosen on NCBI dev
 (`calibrate --name-fallback auto`, which `adapt` runs too).
 """
 
@@ -36,7 +40,7 @@ TRAIN = DATA / "ncbi-disease" / "NCBItrainset_corpus.txt"
 DEV = DATA / "ncbi-disease" / "NCBIdevelopset_corpus.txt"
 TEST = DATA / "ncbi-disease" / "NCBItestset_corpus.txt"
 WORK = Path("runs/adapt-curve")
-INDEX = WORK / "medic-index"  # MEDIC indexed by the shipped model's entity tower, shared by every run
+INDEX = Path("runs/adapt-curve/medic-index")  # MEDIC by the shipped model's entity tower, for every run
 CLI = [str(Path(sys.executable).with_name("entqa-kit"))]
 
 
@@ -78,24 +82,37 @@ def first_labelled(size: str) -> Path:
     return path
 
 
-def evaluate(model: Path, row: dict, rows: list[dict], before: os.times_result) -> None:
-    scores, seconds = cli("evaluate", str(TEST), "--index", str(INDEX), "--model", str(model))
+def evaluate(model: Path, row: dict, rows: list[dict], before: os.times_result, index: Path = INDEX) -> None:
+    scores, seconds = cli("evaluate", str(TEST), "--index", str(index), "--model", str(model))
     row |= {k: scores[k] for k in ("precision", "recall", "f1", "md_f1") if k in scores}
     row |= {"eval_seconds": round(seconds, 1), "cpu_minutes": cpu_minutes(before)}
     rows.append(row)
     print(json.dumps(row), flush=True)
 
 
+NAME_MATCHING = {
+    "name matching": [],
+    "name matching + variants + abbreviations": ["--variants", "--abbreviations"],
+}
+
+
 def name_matching(rows: list[dict]) -> None:
-    before = os.times()
-    silver = WORK / "name-matching-test.jsonl"
-    cli("silver", str(MEDIC), str(TEST), "--out", str(silver))
-    scores, _ = cli("evaluate", str(TEST), "--index", str(MEDIC), "--predictions", str(silver))
-    row = {"setting": "name matching", "docs": 0, "silver": "—"}
-    row |= {k: scores[k] for k in ("precision", "recall", "f1", "md_f1") if k in scores}
-    row |= {"cpu_minutes": cpu_minutes(before)}
-    rows.append(row)
-    print(json.dumps(row), flush=True)
+    for setting, options in NAME_MATCHING.items():
+        before = os.times()
+        silver = WORK / f"name-matching-test{''.join('-' + o.strip('-') for o in options)}.jsonl"
+        cli("silver", str(MEDIC), str(TEST), "--out", str(silver), *options)
+        scores, _ = cli("evaluate", str(TEST), "--index", str(MEDIC), "--predictions", str(silver))
+        row = {"setting": setting, "docs": 0, "silver": "—"}
+        row |= {k: scores[k] for k in ("precision", "recall", "f1", "md_f1") if k in scores}
+        row |= {"cpu_minutes": cpu_minutes(before)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+
+def all_labelled(model: Path, index: Path, rows: list[dict]) -> None:
+    """The row of a model trained on all labelled abstracts (calibrated already), evaluated here."""
+    row = {"setting": f"all labelled ({model.name})", "docs": "all", "silver": "no"}
+    evaluate(model, row, rows, os.times(), index)
 
 
 def with_silver(size: str, budget: float, rows: list[dict], init_from: str | None) -> Path:
@@ -160,13 +177,21 @@ def plot(rows: list[dict], path: Path) -> None:
             axis.plot(*zip(*points), marker="o", label=label)
     for r in rows:
         if r["silver"] == "—":
-            axis.axhline(r["f1"], linestyle="--", color="grey", label=f"name matching ({r['f1']:.1f})")
+            style = ":" if "variants" in r["setting"] else "--"
+            axis.axhline(r["f1"], linestyle=style, color="grey", label=f"{r['setting']} ({r['f1']:.1f})")
     axis.set_xscale("symlog", linthresh=10)
+    axis.set_xlim(left=-1)
     axis.set_xlabel("labelled NCBI train documents")
     axis.set_ylabel("NCBI test InKB F1")
     axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+
+
+def set_work(path: Path) -> None:
+    global WORK
+    WORK = path
+    WORK.mkdir(parents=True, exist_ok=True)
 
 
 def main() -> None:
@@ -177,12 +202,17 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=20.0)
     parser.add_argument("--no-without-silver", action="store_true")
     parser.add_argument("--init-from", help="starting model (default: the shipped one)")
+    parser.add_argument("--work", type=Path, default=WORK, help="where the runs and rows go")
+    parser.add_argument("--all-model", type=Path, help="a model trained on all labelled abstracts")
+    parser.add_argument("--all-index", type=Path, help="its index (the recipe's data.index)")
     args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
+    set_work(args.work)
     print(json.dumps({"machine_cores": os.cpu_count(), "budget_minutes": args.budget_minutes}), flush=True)
     rows: list[dict] = []
     name_matching(rows)
-    for size in args.sizes.split(","):
+    if args.all_model:
+        all_labelled(args.all_model, args.all_index or INDEX, rows)
+    for size in filter(None, args.sizes.split(",")):
         adapted = with_silver(size, args.budget_minutes, rows, args.init_from)
         if size != "0" and not args.no_without_silver:
             without_silver(size, adapted, rows)
@@ -191,8 +221,9 @@ def main() -> None:
     print("|---|---:|---|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         fallback = {True: "on", False: "off"}.get(r.get("name_fallback"), "")
+        gamma = f"{r['threshold']:.3f}" if "threshold" in r else ""
         print(
-            f"| {r['setting']} | {r['docs']} | {r['silver']} | {r.get('threshold', '')} | {fallback} | "
+            f"| {r['setting']} | {r['docs']} | {r['silver']} | {gamma} | {fallback} | "
             f"{r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} | {r.get('md_f1', 0):.2f} | "
             f"{r['cpu_minutes']} |"
         )
