@@ -106,3 +106,23 @@ def test_adapt_repeats_labelled_documents_about_as_often_as_there_are_silver_one
     assert labelled_repeat(labelled, 2) == 1
     assert labelled_repeat(labelled, 30) == 8
     assert labelled_repeat(labelled, 10_000) == MAX_LABELLED_REPEAT
+
+
+def test_the_adapt_summary_counts_short_forms(tmp_path):
+    from entqa_kit.adaptation.adapt import AdaptResult
+
+    silver = {"mentions": 5605, "entities": 545, "documents": 693, "abbreviation_mentions": 380}
+    result = AdaptResult(
+        model_dir=tmp_path,
+        index_dir=tmp_path / "index",
+        recipe=tmp_path / "recipe.toml",
+        index_reused=True,
+        silver=silver,
+        training={},
+        threshold=0.5,
+        threshold_source="kept",
+        calibration=None,
+        seconds={"silver": 120.0},
+    )
+    rows = dict((step, (text, minutes)) for step, text, minutes in result.summary_rows())
+    assert rows["silver"] == ("5,605 mentions of 545 entities in 693 documents (380 short forms)", 2.0)

@@ -117,7 +117,8 @@ def _summary_rows(result: AdaptResult) -> list[tuple[str, str, float]]:
     rows = [
         ("index", f"{result.index_dir} ({'reused' if result.index_reused else 'built'})", "index"),
         ("silver", f"{silver['mentions']:,} mentions of {silver['entities']:,} entities in "
-         f"{silver['documents']:,} documents", "silver"),
+         f"{silver['documents']:,} documents ({silver.get('abbreviation_mentions', 0):,} short forms)",
+         "silver"),
         ("train", f"retriever dev {recall}; reader loss {training.get('reader_loss')}", "train"),
         ("γ", gamma, "calibrate"),
     ]  # fmt: skip
