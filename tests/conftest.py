@@ -238,3 +238,22 @@ def index_copy(tmp_path, tiny_index) -> Path:
     copy = tmp_path / "idx"
     shutil.copytree(tiny_index, copy)
     return copy
+
+
+def evaluate_cli(docs, index, predictions, *extra):
+    """``entqa-kit evaluate DOCS --index INDEX --predictions P ...`` through the CLI runner."""
+    from typer.testing import CliRunner
+
+    from entqa_kit.cli.main import app
+
+    args = ["evaluate", str(docs), "--index", str(index), "--predictions", str(predictions), *extra]
+    return CliRunner().invoke(app, args)
+
+
+def paris_document(path: Path) -> Path:
+    """Document JSONL at ``path``: one document, "Paris." with its gold mention (Q1)."""
+    import json
+
+    mention = {"start": 0, "end": 5, "entity": "Q1"}
+    path.write_text(json.dumps({"id": "d1", "text": "Paris.", "mentions": [mention]}))
+    return path

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
 from entqa_kit.core.errors import EntQAError
+from tests.conftest import evaluate_cli, paris_document
 
 runner = CliRunner()
 
@@ -71,14 +72,9 @@ def test_document_summary_shows_ids_and_mentions_literally(capsys):
 
 
 def test_evaluate_table_shows_the_file_name_literally(tmp_path, tiny_index):
-    docs = tmp_path / "[bold red]docs.jsonl"
-    docs.write_text(
-        json.dumps({"id": "d1", "text": "Paris.", "mentions": [{"start": 0, "end": 5, "entity": "Q1"}]})
-    )
+    docs = paris_document(tmp_path / "[bold red]docs.jsonl")
     preds = tmp_path / "pred.jsonl"
     preds.write_text('{"id": "d1", "mentions": [{"start": 0, "end": 5, "entity": "Q1"}]}\n')
-    result = runner.invoke(
-        app, ["evaluate", str(docs), "--index", str(tiny_index), "--predictions", str(preds)]
-    )
+    result = evaluate_cli(docs, tiny_index, preds)
     assert result.exit_code == 0, result.output
     assert "[bold red]docs.jsonl" in result.stdout

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
 from entqa_kit.core.errors import EntQAError
-from tests.conftest import FIXTURES, SURROGATE, one_error, run_index
+from tests.conftest import FIXTURES, SURROGATE, evaluate_cli, one_error, paris_document, run_index
 
 runner = CliRunner()
 
@@ -54,10 +54,7 @@ def test_an_output_of_the_wrong_kind_is_a_coded_error(tmp_path, tiny_model, comm
 
 
 def test_an_errors_file_in_a_new_directory_is_written(tmp_path, tiny_index):
-    docs = tmp_path / "docs.jsonl"
-    docs.write_text(
-        json.dumps({"id": "d1", "text": "Paris.", "mentions": [{"start": 0, "end": 5, "entity": "Q1"}]})
-    )
+    docs = paris_document(tmp_path / "docs.jsonl")
     preds = tmp_path / "pred.jsonl"
     preds.write_text('{"id": "d1", "mentions": []}\n')
     errors = tmp_path / "new" / "dir" / "errors.jsonl"
@@ -178,17 +175,7 @@ def test_a_directory_where_a_file_belongs(tmp_path, tiny_model, tiny_index):
         "E017",
         f"{folder}: is a directory",
     )
-    result = runner.invoke(
-        app,
-        [
-            "evaluate",
-            str(FIXTURES / "docs_toy.jsonl"),
-            "--index",
-            str(tiny_index),
-            "--predictions",
-            str(folder),
-        ],
-    )
+    result = evaluate_cli(FIXTURES / "docs_toy.jsonl", tiny_index, folder)
     one_error(result, "E079", f"{folder}: is a directory, not a file; give the predictions file itself")
     one_error(runner.invoke(app, ["train", "--recipe", str(folder), "--out", str(tmp_path / "m")]), "E079")
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from entqa_kit.cli.main import app
 from entqa_kit.core.errors import EntQAError
-from tests.conftest import FIXTURES, native, one_error, run_index
+from tests.conftest import FIXTURES, evaluate_cli, native, one_error, run_index
 
 runner = CliRunner()
 
@@ -143,17 +143,7 @@ def test_skip_bad_hint_only_for_commands_that_have_it(tmp_path, tiny_model, tiny
     assert "or pass --skip-bad" in one_error(run_index(kb, tmp_path / "idx", tiny_model), "E004")
     preds = tmp_path / "pred.jsonl"
     preds.write_text("{bad\n")
-    result = runner.invoke(
-        app,
-        [
-            "evaluate",
-            str(FIXTURES / "docs_toy.jsonl"),
-            "--index",
-            str(tiny_index),
-            "--predictions",
-            str(preds),
-        ],
-    )
+    result = evaluate_cli(FIXTURES / "docs_toy.jsonl", tiny_index, preds)
     message = one_error(result, "E004", f"{preds}:1:")
     assert message.endswith("fix the line")
 
