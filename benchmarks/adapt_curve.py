@@ -29,10 +29,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from cli_json import cli  # benchmarks/cli_json.py (scripts run from this folder)
 
 DATA = Path("../shared/data")
 MEDIC = DATA / "medic" / "medic.umls.jsonl"
@@ -41,15 +41,6 @@ DEV = DATA / "ncbi-disease" / "NCBIdevelopset_corpus.txt"
 TEST = DATA / "ncbi-disease" / "NCBItestset_corpus.txt"
 WORK = Path("runs/adapt-curve")
 INDEX = Path("runs/adapt-curve/medic-index")  # MEDIC by the shipped model's entity tower, for every run
-CLI = [str(Path(sys.executable).with_name("entqa-kit"))]
-
-
-def cli(*args: str) -> tuple[dict, float]:
-    started = time.perf_counter()
-    done = subprocess.run([*CLI, *args, "--json", "-q"], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: entqa-kit {' '.join(args)}\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1]), time.perf_counter() - started
 
 
 def cpu_minutes(before: os.times_result) -> float:

@@ -17,10 +17,9 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from cli_json import cli  # benchmarks/cli_json.py (scripts run from this folder)
 
 DATA = Path("../shared/data")
 MEDIC = DATA / "medic" / "medic.umls.jsonl"
@@ -29,15 +28,6 @@ TEST = DATA / "ncbi-disease" / "NCBItestset_corpus.txt"
 RECIPE = "recipes/ncbi-disease.toml"
 ALIAS_INDEX = "runs/medic-minilm-index"
 DEFAULT_INDEX = "runs/medic-default-index"
-CLI = [str(Path(sys.executable).with_name("entqa-kit"))]
-
-
-def cli(*args: str) -> tuple[dict, float]:
-    started = time.perf_counter()
-    done = subprocess.run([*CLI, *args, "--json", "-q"], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"failed: entqa-kit {' '.join(args)}\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1]), time.perf_counter() - started
 
 
 def evaluate(model: str, index: str) -> tuple[dict, float]:
