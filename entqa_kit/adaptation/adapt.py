@@ -190,7 +190,9 @@ def adapt(
             silver["documents"],
         )  # fmt: skip
         if options.overrides:
-            recipe = _overridden(recipe, options.overrides)
+            from entqa_kit.training.recipes import overridden
+
+            recipe = overridden(recipe, list(options.overrides), "--set ")
         changed = True
     if changed:
         header = (
@@ -377,20 +379,6 @@ def labelled_repeat(labelled: Path | None, silver_documents: int) -> int:
 def excluding(link: LinkConfig, frequent: dict[str, float]) -> LinkConfig:
     """``link`` with the ``frequent`` names added to ``name_exclude``."""
     return link.model_copy(update={"name_exclude": sorted({*link.name_exclude, *frequent})})
-
-
-def _overridden(recipe: Recipe, overrides: tuple[str, ...]) -> Recipe:
-    """``recipe`` with ``a.b=value`` overrides applied, validated (E040 names the bad key)."""
-    from pydantic import ValidationError
-
-    from entqa_kit.training.recipes import apply_overrides
-
-    try:
-        return Recipe.model_validate(apply_overrides(recipe.model_dump(), list(overrides)))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise EntQAError("E040", detail=f"--set {where}: {first['msg']}") from None
 
 
 def _training_counts(model_dir: Path) -> dict:

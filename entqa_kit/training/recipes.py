@@ -63,3 +63,16 @@ def load_recipe(path: Path, overrides: list[str] | None = None) -> Recipe:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise EntQAError("E040", detail=f"{path.name}: {where}: {first['msg']}") from None
+
+
+def overridden(recipe: Recipe, overrides: list[str], label: str) -> Recipe:
+    """``recipe`` with ``a.b=value`` overrides applied and validated; E040 names the bad key after
+    ``label`` (the recipe's name, or the option the overrides came from)."""
+    from pydantic import ValidationError
+
+    try:
+        return Recipe.model_validate(apply_overrides(recipe.model_dump(), overrides))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EntQAError("E040", detail=f"{label}{where}: {first['msg']}") from None

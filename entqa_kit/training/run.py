@@ -44,20 +44,13 @@ class TrainRunResult:
 
 
 def _recipe(recipe: str | Path | Recipe, overrides: Sequence[str]) -> Recipe:
-    from entqa_kit.training.recipes import apply_overrides, load_recipe
+    from entqa_kit.training.recipes import load_recipe, overridden
 
     if not isinstance(recipe, Recipe):
         return load_recipe(Path(recipe), list(overrides))
     if not overrides:
         return recipe
-    from pydantic import ValidationError
-
-    try:
-        return Recipe.model_validate(apply_overrides(recipe.model_dump(), list(overrides)))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise EntQAError("E040", detail=f"{recipe.name}: {where}: {first['msg']}") from None
+    return overridden(recipe, list(overrides), f"{recipe.name}: ")
 
 
 def train(
