@@ -49,12 +49,12 @@ def _matches(documents: list[Document], kb: KnowledgeBase, config: SilverConfig)
         max_doc_share=config.max_doc_share,
         variants=config.variants,
     )
+    from entqa_kit.documents.silver_abbreviations import with_abbreviations
+
     corpus = NameMatcher.from_kb(kb, options).match_corpus([d.text for d in documents])
     found: dict[str, list[Mention]] = {}
     for document, matches in zip(documents, corpus.matches):
         if config.abbreviations:
-            from entqa_kit.documents.silver_abbreviations import with_abbreviations
-
             matches = with_abbreviations(document.text, matches)
         by_span: dict[tuple[int, int], list[str]] = defaultdict(list)
         for match in matches:  # ambiguous="all": several entities on one span make one mention

@@ -62,7 +62,7 @@ class Linker:
             )
         else:
             self.reading = PairReading(self.reader, self.reader_config, config, index.kb, self.passage_config)
-        self._names = None  # the KB's name matcher, built on first use (candidates = dense+names)
+        self._names = None  # the KB's name matcher, built on first use (names)
         self.profile: Counter[str] = Counter()
         """Seconds per stage so far (retrieve, read, decode), and passages and reader passes."""
 
@@ -218,25 +218,23 @@ class Linker:
             spans = link_abbreviations(document.text, spans)
         return spans
 
+    @property
+    def names(self):
+        """The linker's KB-name matcher (:class:`~entqa_kit.linking.link_names.LinkNames`), built on
+        first use."""
+        if self._names is None:
+            from entqa_kit.linking.link_names import LinkNames
+
+            self._names = LinkNames(self.index.kb, self.config)
+        return self._names
+
     def name_matches(self, text: str) -> list:
         """The KB's names and aliases found in ``text`` (``entqa-kit silver``'s matcher, default filters)."""
-        if self._names is None:
-            from entqa_kit.kb.name_matcher import MatcherOptions, NameMatcher
-
-            options = MatcherOptions(variants=self.config.name_variants)
-            self._names = NameMatcher.from_kb(self.index.kb, options)
-            self._excluded = frozenset(self.config.name_exclude)
-        return self._names.find(text, self._excluded)
+        return list(self.names.find(text))
 
     def _passage_matches(self, documents: list[Document], per_document: list[list[Passage]]) -> list[list]:
         """Each passage's KB-name matches, in passage order."""
-        per_passage = []
-        for document, group in zip(documents, per_document):
-            matches = self.name_matches(document.text)
-            for passage in group:
-                inside = passage.char_start, passage.char_end
-                per_passage.append([m for m in matches if inside[0] <= m.start and m.end <= inside[1]])
-        return per_passage
+        return [self.names.in_passage(d.text, p) for d, group in zip(documents, per_document) for p in group]
 
     def _with_name_candidates(
         self, matches: list[list], rows: np.ndarray, read: np.ndarray

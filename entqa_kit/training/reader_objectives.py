@@ -120,12 +120,10 @@ class JointObjective(_ReaderObjective):
         )
         self.examples: list[JointExample] = []
         names = link.candidates == "dense+names"
-        self._matches: dict[str, list] = {}
         if names:  # as when linking: the KB names found in a passage are candidates too
-            from entqa_kit.kb.name_matcher import MatcherOptions, NameMatcher
+            from entqa_kit.linking.link_names import LinkNames
 
-            self._matcher = NameMatcher.from_kb(kb, MatcherOptions(variants=link.name_variants))
-        self._excluded = frozenset(link.name_exclude)
+            self._names = LinkNames(kb, link)
         for passage, found in zip(passages, retrieved):
             mentions, masked = [], []
             for mention, (start, end) in mention_positions(passage, documents[passage.document_id]):
@@ -144,13 +142,7 @@ class JointObjective(_ReaderObjective):
 
     def _name_rows(self, passage: Passage, document: Document) -> list[int]:
         """Rows of the KB names matched inside the passage (at most ``name_candidates``)."""
-        if document.id not in self._matches:
-            self._matches[document.id] = self._matcher.find(document.text, self._excluded)
-        inside = [
-            m.row
-            for m in self._matches[document.id]
-            if passage.char_start <= m.start and m.end <= passage.char_end
-        ]
+        inside = [m.row for m in self._names.in_passage(document.text, passage)]
         return list(dict.fromkeys(inside))[: self.link.name_candidates]
 
     def _gold_rows(self) -> set[int]:
