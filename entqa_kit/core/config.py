@@ -158,6 +158,14 @@ class ReaderTrainConfig(_Config):
     gold_drop: float = Field(
         default=0.1, ge=0, lt=1, description="joint: chance a gold candidate is left out (so none is learnt)"
     )
+    narrow_kb: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="joint: share of passages read against a cut-down KB (a neighbourhood of entities), "
+        "where mentions of entities outside it learn none, so a narrow KB does not force links",
+    )
+    narrow_kb_size: int = Field(default=256, ge=1, description="joint: entities in each cut-down KB")
     silver_mask: float = Field(
         default=0.0,
         ge=0,

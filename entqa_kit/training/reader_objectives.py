@@ -93,6 +93,8 @@ class JointExample:
     retrieved: tuple[int, ...]
     masked: tuple[int, ...] = ()
     """Start positions of masked silver mentions, left out of the start loss (``silver_mask``)."""
+    narrow: tuple[int, ...] = ()
+    """The retriever's best rows of a cut-down KB (``narrow_kb``); empty: never read that way."""
 
 
 class JointObjective(_ReaderObjective):
@@ -108,6 +110,7 @@ class JointObjective(_ReaderObjective):
         documents: dict[str, Document],
         retrieved: np.ndarray,
         kb,
+        narrow: Sequence[tuple[int, ...]] | None = None,
     ) -> None:
         from entqa_kit.reading.joint import marker_token_ids
         from entqa_kit.training.silver_masking import is_masked
@@ -124,7 +127,8 @@ class JointObjective(_ReaderObjective):
             from entqa_kit.linking.link_names import LinkNames
 
             self._names = LinkNames(kb, link)
-        for passage, found in zip(passages, retrieved):
+        narrow = narrow if narrow is not None else [()] * len(passages)
+        for passage, found, cut_down in zip(passages, retrieved, narrow):
             mentions, masked = [], []
             for mention, (start, end) in mention_positions(passage, documents[passage.document_id]):
                 if is_masked(mention):
@@ -137,8 +141,10 @@ class JointObjective(_ReaderObjective):
             if any(row is not None for _, _, row in mentions):
                 named = self._name_rows(passage, documents[passage.document_id]) if names else []
                 candidates = tuple(dict.fromkeys([*named, *(int(r) for r in found if r >= 0)]))
-                self.examples.append(JointExample(passage, tuple(mentions), candidates, tuple(masked)))
-        self.tokens.fill({r for x in self.examples for r in x.retrieved} | self._gold_rows())
+                example = JointExample(passage, tuple(mentions), candidates, tuple(masked), cut_down)
+                self.examples.append(example)
+        shown = {r for x in self.examples for r in (*x.retrieved, *x.narrow)}
+        self.tokens.fill(shown | self._gold_rows())
 
     def _name_rows(self, passage: Passage, document: Document) -> list[int]:
         """Rows of the KB names matched inside the passage (at most ``name_candidates``)."""
@@ -152,10 +158,15 @@ class JointObjective(_ReaderObjective):
         return len(self.examples)
 
     def candidates(self, example: JointExample, rng: np.random.Generator) -> list[int]:
-        """Golds (each dropped with ``gold_drop``), then the retriever's best others, shuffled."""
+        """Golds (each dropped with ``gold_drop``), then the retriever's best others, shuffled; with
+        chance ``narrow_kb`` those of a cut-down KB, where golds outside it are not shown."""
         golds = list(dict.fromkeys(row for _, _, row in example.mentions if row is not None))
+        retrieved = example.retrieved
+        if example.narrow and rng.random() < self.train.narrow_kb:
+            retrieved = example.narrow
+            golds = [row for row in golds if row in retrieved]
         kept = [row for row in golds if rng.random() >= self.train.gold_drop]
-        others = [r for r in example.retrieved if r not in golds][: self.k - len(kept)]
+        others = [r for r in retrieved if r not in golds][: self.k - len(kept)]
         rows = (kept + others)[: self.k]
         rng.shuffle(rows)
         return rows

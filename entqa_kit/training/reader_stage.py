@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from entqa_kit.core.config import ReaderConfig, Recipe
+from entqa_kit.core.config import ReaderConfig, ReaderTrainConfig, Recipe
 from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.progress import progress_bar
 from entqa_kit.core.records import Document, Passage
@@ -72,6 +72,27 @@ def training_pairs(
     return examples
 
 
+def cut_down_candidates(
+    index: DenseIndex,
+    vectors: np.ndarray,
+    retrieved: np.ndarray,
+    passages: Sequence[Passage],
+    documents: dict[str, Document],
+    train: ReaderTrainConfig,
+    quiet: bool,
+) -> list[tuple[int, ...]]:
+    """Each passage's candidates from a cut-down KB (``narrow_kb``): without its golds, or another kind."""
+    from entqa_kit.training.narrow_kb import narrow_candidates
+
+    kb = index.kb
+    golds = [
+        [row for e in gold_spans(p, documents[p.document_id]) if (row := kb.row_of(e)) is not None]
+        for p in passages
+    ]
+    k, size = train.train_k, train.narrow_kb_size
+    return narrow_candidates(index, vectors, golds, retrieved, k, size, train.seed, quiet)
+
+
 def adapted_reader_config(init_from: Path, wanted: ReaderConfig) -> ReaderConfig:
     """The reader architecture of the model being adapted; refused when the recipe asks another kind."""
     init = read_model_config(init_from).reader
@@ -121,7 +142,10 @@ def train_reader(
     source = recipe.init_from or config.model
     check_same_vocabulary(bundle.tokenizer, retriever.passage_encoder.tokenizer, source)
     if config.kind == "joint":
-        objective = JointObjective(bundle, config, train, recipe.link, passages, by_id, retrieved, kb)
+        narrow = None
+        if train.narrow_kb > 0:
+            narrow = cut_down_candidates(index, vectors, retrieved, passages, by_id, train, quiet)
+        objective = JointObjective(bundle, config, train, recipe.link, passages, by_id, retrieved, kb, narrow)
     else:
         examples = training_pairs(passages, by_id, retrieved, kb, train.train_k)
         objective = PairObjective(bundle, config, train, examples, kb)
