@@ -124,6 +124,20 @@ def toy_recipe(tmp_path: Path, tiny_model: Path, index_dir: Path, **retriever) -
     return path
 
 
+def toy_joint_recipe(tmp_path: Path, tiny_model: Path, toy_model, *overrides: str):
+    """A model directory under ``tmp_path`` holding the toy model's retriever, and a recipe training a
+    tiny joint reader on it (float32; ``overrides`` are ``a.b=value``): (recipe, model_dir)."""
+    import shutil
+
+    from entqa_kit.training.recipes import load_recipe
+
+    model_dir, index_dir = toy_model
+    shutil.copytree(model_dir / "retriever", tmp_path / "model" / "retriever")
+    shutil.copy(model_dir / "entqa_config.json", tmp_path / "model" / "entqa_config.json")
+    settings = ["reader.kind=joint", f"reader.model={tiny_model}", "reader_train.dtype=float32", *overrides]
+    return load_recipe(toy_recipe(tmp_path, tiny_model, index_dir), settings), tmp_path / "model"
+
+
 @pytest.fixture
 def write_recipe():
     """``write_recipe(tmp_path, tiny_model, index_dir, **retriever) -> recipe path`` (see toy_recipe)."""

@@ -314,33 +314,26 @@ def test_recipe_toml_round_trips(tmp_path):
 
 
 def test_a_joint_reader_trains_on_silver_documents_with_masked_mentions(tmp_path, tiny_model, toy_model):
-    import shutil
-
     from entqa_kit.training.reader_stage import train_reader
     from entqa_kit.training.silver_masking import SILVER_MASKED, mask_silver
-    from tests.conftest import toy_recipe
+    from tests.conftest import toy_joint_recipe
 
-    model_dir, index_dir = toy_model
-    shutil.copytree(model_dir / "retriever", tmp_path / "model" / "retriever")
-    shutil.copy(model_dir / "entqa_config.json", tmp_path / "model" / "entqa_config.json")
     overrides = [
-        "reader.kind=joint",
-        f"reader.model={tiny_model}",
         "reader_train.epochs=1",
         "reader_train.train_k=3",
-        "reader_train.dtype=float32",
         "reader_train.silver_mask=0.5",
         "data.train=null",
         f"data.unlabelled={DOCS}",
         "data.silver.source=match",
         "data.silver.max_doc_share=1",
     ]
-    recipe = load_recipe(toy_recipe(tmp_path, tiny_model, index_dir), overrides)
+    recipe, model_dir = toy_joint_recipe(tmp_path, tiny_model, toy_model, *overrides)
+    index_dir = toy_model[1]
     kb = KnowledgeBase(index_dir / "kb.sqlite")
     documents = mask_silver(training_documents(recipe.data, kb).documents, 0.5, 0)
     kb.close()
     assert any(m.label == SILVER_MASKED for d in documents for m in d.mentions)
-    result = train_reader(recipe, tmp_path / "model", quiet=True)
+    result = train_reader(recipe, model_dir, quiet=True)
     assert np.isfinite(result.final_loss)
 
 

@@ -12,32 +12,23 @@ from entqa_kit.core.records import Document, Passage
 @pytest.fixture(scope="session")
 def joint_model(tmp_path_factory, tiny_model, toy_model):
     """A tiny joint reader trained on the toy KB, on the toy model's retriever: (index_dir, model_dir)."""
-    import shutil
-
     from entqa_kit.training.reader_stage import train_reader
-    from entqa_kit.training.recipes import load_recipe
-    from tests.conftest import toy_recipe
+    from tests.conftest import toy_joint_recipe
 
-    model_dir, index_dir = toy_model
-    tmp = tmp_path_factory.mktemp("toy-joint")
-    shutil.copytree(model_dir / "retriever", tmp / "model" / "retriever")
-    shutil.copy(model_dir / "entqa_config.json", tmp / "model" / "entqa_config.json")
     overrides = [
-        "reader.kind=joint",
-        f"reader.model={tiny_model}",
         "reader.candidate_description_tokens=8",
         "reader_train.epochs=60",
         "reader_train.learning_rate=0.003",
         "reader_train.train_k=3",
         "reader_train.gold_drop=0.0",
         "reader_train.batch_size=4",
-        "reader_train.dtype=float32",
         "link.test_k=3",
         "link.dtype=float32",
     ]
-    recipe = load_recipe(toy_recipe(tmp, tiny_model, index_dir), overrides)
-    train_reader(recipe, tmp / "model", quiet=True)
-    return index_dir, tmp / "model"
+    tmp = tmp_path_factory.mktemp("toy-joint")
+    recipe, model_dir = toy_joint_recipe(tmp, tiny_model, toy_model, *overrides)
+    train_reader(recipe, model_dir, quiet=True)
+    return toy_model[1], model_dir
 
 
 def test_layout_puts_passage_token_i_at_i_plus_1_and_markers_before_candidates(tiny_model):

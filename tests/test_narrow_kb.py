@@ -69,31 +69,16 @@ def test_the_share_of_passages_read_against_a_cut_down_kb_follows_narrow_kb():
 
 
 def test_a_recipe_with_narrow_kb_trains_a_joint_reader_that_links(tmp_path, tiny_model, toy_model):
-    import shutil
-
     from entqa_kit.linking.linker import Linker
     from entqa_kit.models.model_dir import read_model_config
     from entqa_kit.training.reader_stage import train_reader
-    from entqa_kit.training.recipes import load_recipe
-    from tests.conftest import toy_recipe
+    from tests.conftest import toy_joint_recipe
 
-    model_dir, index_dir = toy_model
-    shutil.copytree(model_dir / "retriever", tmp_path / "model" / "retriever")
-    shutil.copy(model_dir / "entqa_config.json", tmp_path / "model" / "entqa_config.json")
-    overrides = [
-        "reader.kind=joint",
-        f"reader.model={tiny_model}",
-        "reader_train.epochs=1",
-        "reader_train.train_k=3",
-        "reader_train.narrow_kb=0.5",
-        "reader_train.narrow_kb_size=6",
-        "reader_train.dtype=float32",
-        "link.test_k=3",
-        "link.dtype=float32",
-    ]
-    recipe = load_recipe(toy_recipe(tmp_path, tiny_model, index_dir), overrides)
-    result = train_reader(recipe, tmp_path / "model", quiet=True)
+    overrides = ["reader_train.epochs=1", "reader_train.train_k=3", "link.test_k=3", "link.dtype=float32"]
+    overrides += ["reader_train.narrow_kb=0.5", "reader_train.narrow_kb_size=6"]
+    recipe, model_dir = toy_joint_recipe(tmp_path, tiny_model, toy_model, *overrides)
+    result = train_reader(recipe, model_dir, quiet=True)
     assert np.isfinite(result.final_loss)
-    assert read_model_config(tmp_path / "model").reader_train.narrow_kb == 0.5
-    linker = Linker.from_pretrained(model_dir=tmp_path / "model", index_dir=index_dir)
+    assert read_model_config(model_dir).reader_train.narrow_kb == 0.5
+    linker = Linker.from_pretrained(model_dir=model_dir, index_dir=toy_model[1])
     linker.link("Yesterday we read about Paris in the news.")  # loads and reads without error
