@@ -60,8 +60,8 @@ def narrow_candidates(
     with progress_bar("Cut-down KBs", len(pivots), quiet) as advance:
         for i, (vector, golds, found) in enumerate(zip(passage_vectors, passage_golds, retrieved)):
             if pivots[i] < 0:
-                golds = set(golds)
-                best = [int(r) for r in found if r >= 0 and int(r) not in golds][:k]
+                taken_out = set(golds)
+                best = [int(r) for r in found if r >= 0 and int(r) not in taken_out][:k]
             else:
                 rows = neighbourhoods[neighbourhood_of[i]]
                 rows = rows[rows >= 0]
