@@ -113,9 +113,8 @@ def main() -> None:
     subset = args.work / f"{args.kb}.kilt.jsonl"
     count = narrow_subset(args.kb, subset)
     index_dir = args.work / f"{args.kb}-index"
-    build_index(
-        subset, index_dir, resolve_entity_encoder(), overwrite=True, quiet=True
-    )  # its own work folder
+    # the work folder is this script's own: rebuilt whenever the subset changes
+    build_index(subset, index_dir, resolve_entity_encoder(), overwrite=True, quiet=True)
     started = time.perf_counter()
     linker = Linker.from_pretrained(model_dir=model_or_default(args.model), index_dir=index_dir)
     loaded = load_labelled_documents(AIDA, linker.index.kb, "aida", args.split)

@@ -51,19 +51,22 @@ def narrow_candidates(
     """Per passage: the candidates its retriever finds in a cut-down KB (at most ``k`` rows)."""
     rng = np.random.default_rng(seed)
     pivots = narrow_pivots(passage_golds, len(index.kb), rng)
-    unique, which = np.unique(pivots[pivots >= 0], return_inverse=True)
-    neighbourhoods = np.empty((0, size), dtype=np.int64)
-    if len(unique):
-        _, neighbourhoods = index.search(np.asarray(index.entity_vectors(unique), dtype=np.float32), size)
-    neighbourhood_of = dict(zip(np.nonzero(pivots >= 0)[0].tolist(), which.tolist()))
+    unique, which = np.unique(pivots, return_inverse=True)  # which: each passage's row of unique
+    neighbourhoods = np.empty((len(unique), size), dtype=np.int64)
+    random_kind = unique >= 0
+    if random_kind.any():
+        vectors = np.asarray(index.entity_vectors(unique[random_kind]), dtype=np.float32)
+        neighbourhoods[random_kind] = index.search(vectors, size)[1]
     candidates: list[tuple[int, ...]] = []
     with progress_bar("Cut-down KBs", len(pivots), quiet) as advance:
-        for i, (vector, golds, found) in enumerate(zip(passage_vectors, passage_golds, retrieved)):
-            if pivots[i] < 0:
+        for pivot, near, vector, golds, found in zip(
+            pivots, which, passage_vectors, passage_golds, retrieved
+        ):
+            if pivot < 0:
                 taken_out = set(golds)
                 best = [int(r) for r in found if r >= 0 and int(r) not in taken_out][:k]
             else:
-                rows = neighbourhoods[neighbourhood_of[i]]
+                rows = neighbourhoods[near]
                 rows = rows[rows >= 0]
                 scores = np.asarray(index.entity_vectors(rows), dtype=np.float32) @ vector.astype(np.float32)
                 best = [int(r) for r in rows[np.argsort(-scores, kind="stable")[:k]]]
