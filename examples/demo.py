@@ -94,7 +94,15 @@ def main() -> int:
     entity_ids = {m.entity for result in linked for m in result.mentions}
     entities = {e: linker.index.kb.by_id(e) for e in entity_ids}
     subtitle = f"{len(documents)} documents linked against {KB_FILE.name} by the default model"
-    page = render_html(documents, linked, entities, "entqa-kit demo", subtitle, linker.config.threshold)
+    page = render_html(
+        documents,
+        linked,
+        entities,
+        "entqa-kit demo",
+        subtitle,
+        linker.config.threshold,
+        linker.reader_config.kind,
+    )
     write_html(HTML, page)
     console.print(f"[bold]HTML[/bold] {literal(HTML)} (hover a mention for its entity)")
     return 0

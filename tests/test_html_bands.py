@@ -30,13 +30,20 @@ def test_shades_follow_the_models_threshold():
             LinkedSpan(start=21, end=27, text="Berlin", entity="Q3", title="Berlin", score=0.01),
         ],
     )
-    page = render_html([Document(id="d", text=text)], [linked], {}, threshold=0.0043)
+    page = render_html([Document(id="d", text=text)], [linked], {}, threshold=0.0043, reader_kind="pair")
     parser = Links()
     parser.feed(page)
     assert parser.classes == ["high", "mid", "low"], "a correct link at 0.2 is high when γ is 0.0043"
     assert "threshold γ = 0.0043" in page and "p_rerank × p_span" in page
     high, mid = band_limits(0.0043)
     assert round(high, 3) == 0.163 and round(mid, 3) == 0.026
+
+
+def test_legend_names_the_joint_readers_score():
+    page = render_html(
+        [Document(id="d", text="Paris.")], [LinkedDocument(id="d", mentions=[])], {}, threshold=0.4
+    )
+    assert "p_start × p_end × p_entity" in page and "p_rerank" not in page
 
 
 def test_anchors_are_one_to_one():

@@ -95,11 +95,13 @@ def render_html(
     title: str = "entqa-kit: linked documents",
     subtitle: str = "",
     threshold: float | None = None,
+    reader_kind: str = "joint",
 ) -> str:
     """The page: one section per document, then every linked entity with its description.
 
     ``threshold`` is the model's γ: mention shades (high, mid, low) are set relative to it
-    (see :func:`band_limits`), since a score is p_rerank × p_span and is kept only above γ.
+    (see :func:`band_limits`), since a score is kept only above γ. ``reader_kind`` ("joint" or
+    "pair") names what a score is in the legend.
     """
     limits = band_limits(threshold)
     sections = []
@@ -121,7 +123,7 @@ def render_html(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="meta">{escape(subtitle)}</p>'
-        f'<p class="meta">{escape(_legend(threshold, limits))}</p>'
+        f'<p class="meta">{escape(_legend(threshold, limits, reader_kind))}</p>'
         + "".join(sections)
         + f"<h2>Entities ({len(used)})</h2><dl>"
         + "".join(items)
@@ -129,10 +131,14 @@ def render_html(
     )
 
 
-def _legend(threshold: float | None, limits: tuple[float, float]) -> str:
+SCORE_FORMULAS = {"joint": "p_start × p_end × p_entity", "pair": "p_rerank × p_span"}
+
+
+def _legend(threshold: float | None, limits: tuple[float, float], reader_kind: str) -> str:
+    formula = SCORE_FORMULAS.get(reader_kind, "the reader's probability")
     kept = f"kept when above the model's threshold γ = {threshold:.3g}" if threshold is not None else "kept"
     return (
-        f"Score = p_rerank × p_span, {kept}. Shade: dark ≥ {limits[0]:.3g}, "
+        f"Score = {formula}, {kept}. Shade: dark ≥ {limits[0]:.3g}, "
         f"medium ≥ {limits[1]:.3g}, light (dashed) below."
     )
 

@@ -109,5 +109,12 @@ def _write_page(path: Path, pages: list[tuple[Document, LinkedDocument]], linker
     entity_ids = {m.entity for _, linked in pages for m in linked.mentions}
     entities = {e: linker.index.kb.by_id(e) for e in entity_ids}
     documents, results = [d for d, _ in pages], [r for _, r in pages]
-    page = render_html(documents, results, entities, subtitle=subtitle, threshold=linker.config.threshold)
+    page = render_html(
+        documents,
+        results,
+        entities,
+        subtitle=subtitle,
+        threshold=linker.config.threshold,
+        reader_kind=linker.reader_config.kind,
+    )
     write_html(path, page)
