@@ -11,7 +11,9 @@ outside it (a named entity of the wiki KB or beyond, ``--NME--`` counted apart),
 all; with the median score of each group (is the threshold holding them apart?).
 
 Usage: python benchmarks/narrow_kb.py [--work DIR] [--docs N] [--split testa|testb]
-           [--kb countries|clubs] [--model DIR]      (N: first N documents of the split; 0: all)
+           [--kb countries|clubs] [--model DIR] [--threshold G]
+           (N: first N documents of the split; 0: all; G: γ instead of the model's, e.g. one chosen by
+           `entqa-kit calibrate ... --index W/clubs-index --out-of-kb wrong`)
 Equivalent commands: build the subset (this script), then
     entqa-kit index W/countries.kilt.jsonl --out W/countries-index
     entqa-kit evaluate ../shared/data/aida/AIDA-YAGO2-dataset.tsv --split testb --index W/countries-index
@@ -109,6 +111,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("testa", "testb"), default="testb")
     parser.add_argument("--kb", choices=sorted(KINDS), default="countries")
     parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    parser.add_argument("--threshold", type=float, default=None, help="γ (default: the model's)")
     args = parser.parse_args()
     subset = args.work / f"{args.kb}.kilt.jsonl"
     count = narrow_subset(args.kb, subset)
@@ -116,7 +119,9 @@ def main() -> None:
     # the work folder is this script's own: rebuilt whenever the subset changes
     build_index(subset, index_dir, resolve_entity_encoder(), overwrite=True, quiet=True)
     started = time.perf_counter()
-    linker = Linker.from_pretrained(model_dir=model_or_default(args.model), index_dir=index_dir)
+    linker = Linker.from_pretrained(
+        model_dir=model_or_default(args.model), index_dir=index_dir, threshold=args.threshold
+    )
     loaded = load_labelled_documents(AIDA, linker.index.kb, "aida", args.split)
     documents = DocumentSet()
     for document in loaded.documents[: args.docs or None]:
@@ -132,6 +137,7 @@ def main() -> None:
         "kb": args.kb,
         "split": args.split,
         "model": str(args.model or "default"),
+        "threshold": linker.config.threshold,
         "kb_entities": count,
         "documents": len(documents),
         "gold_mentions": len(gold),

@@ -56,6 +56,9 @@ def test_outcomes_ignore_out_of_kb_spans_and_count_a_gold_span_once():
     assert outcomes.scores.tolist() == [0.7, 0.4, 0.2]
     assert outcomes.correct.tolist() == [False, True, False]
     assert outcomes.num_gold == 1
+    counted = ranked_outcomes([document], [prediction], out_of_kb="wrong")
+    assert counted.scores.tolist() == [0.9, 0.7, 0.4, 0.2], "the out-of-KB link now counts"
+    assert counted.correct.tolist() == [False, False, True, False]
 
 
 @pytest.mark.parametrize("quantile", [0.25, 0.5, 0.75])
@@ -116,3 +119,49 @@ def test_calibrate_refuses_when_nothing_clears_the_floor(tmp_path, toy_model):
         ],
     )
     assert result.exit_code == 1 and "[E063]" in result.output
+
+
+def test_calibrate_and_evaluate_can_count_links_on_out_of_kb_gold_as_wrong(tmp_path, toy_model):
+    import shutil
+
+    model, index = toy_model
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    lines = (FIXTURES / "docs_toy.jsonl").read_text().splitlines()
+    narrow = [line.replace('"Q2"', '"NOT-IN-KB"') for line in lines]  # France's mentions: out of the KB
+    data = tmp_path / "docs.jsonl"
+    data.write_text("\n".join(narrow) + "\n")
+    calibrated = runner.invoke(
+        app,
+        [
+            "calibrate",
+            str(data),
+            "--index",
+            str(index),
+            "--model",
+            str(copy),
+            "--out-of-kb",
+            "wrong",
+            "-q",
+            "--json",
+        ],
+    )
+    assert calibrated.exit_code == 0, calibrated.output
+    report = json.loads(calibrated.stdout)
+    assert report["out_of_kb"] == "wrong" and read_model_config(copy).calibration.out_of_kb == "wrong"
+
+    def evaluated(mode: str) -> dict:
+        args = ["evaluate", str(data), "--index", str(index), "--model", str(copy), "--out-of-kb", mode]
+        result = runner.invoke(app, [*args, "-q", "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    wrong, ignored = evaluated("wrong"), evaluated("ignore")
+    assert wrong["f1"] == report["f1"], "evaluate --out-of-kb wrong at the saved γ reproduces calibrate"
+    assert wrong["num_pred"] >= ignored["num_pred"] and wrong["num_gold"] == ignored["num_gold"]
+    refused = runner.invoke(
+        app, ["evaluate", str(data), "--index", str(index), "--stage", "retriever", "--out-of-kb", "wrong"]
+    )
+    assert refused.exit_code == 1 and "[E100]" in refused.output
+    bad = runner.invoke(app, ["evaluate", str(data), "--index", str(index), "--out-of-kb", "count", "-q"])
+    assert bad.exit_code == 1 and "[E041]" in bad.output

@@ -73,3 +73,31 @@ def test_error_list_macro_f1_and_ed_accuracy():
     kinds = sorted((e.kind, e.text) for e in errors)
     assert kinds == [("false_negative", "Berlin"), ("false_negative", "France"), ("false_positive", "France")]
     assert next(e for e in errors if e.text == "Berlin").context.endswith("[[Berlin]] too.")
+
+
+def test_links_on_out_of_kb_gold_count_as_wrong_when_asked():
+    text = "Manchester and Everton."
+    gold = [
+        Document(
+            id="d",
+            text=text,
+            mentions=(
+                Mention(start=0, end=10, entities=(), label="Manchester"),  # a city: not in a clubs KB
+                Mention(start=15, end=22, entities=("EVE",)),
+            ),
+        )
+    ]
+    predicted = [LinkedDocument(id="d", mentions=[span(0, 10, "MUFC"), span(15, 22, "EVE")])]
+    ignored = score_linking(gold, predicted)
+    wrong = score_linking(gold, predicted, out_of_kb="wrong")
+    assert (ignored.num_pred, ignored.precision) == (1, 100.0), "GERBIL InKB leaves the forced link out"
+    assert (wrong.num_pred, wrong.true_positives, wrong.precision) == (2, 1, 50.0)
+    assert wrong.recall == ignored.recall == 100.0, "out-of-KB gold is never in recall"
+    assert wrong.md_precision == 50.0
+
+
+def test_unknown_out_of_kb_mode_is_refused():
+    from entqa_kit.core.errors import EntQAError
+
+    with pytest.raises(EntQAError, match="E041"):
+        score_linking([], [], out_of_kb="count")

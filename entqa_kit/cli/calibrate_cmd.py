@@ -49,6 +49,14 @@ def calibrate_cli(
             "better F1 here (saved with γ)."
         ),
     ] = "model",
+    out_of_kb: Annotated[
+        str,
+        typer.Option(
+            "--out-of-kb",
+            help="ignore: links on gold mentions whose entity is not in the KB are not counted (GERBIL "
+            "InKB); wrong: they are false positives (what a user of a narrow KB sees).",
+        ),
+    ] = "ignore",
     quiet: Quiet = False,
     device: Device = "cpu",
     json_output: JsonOutput = False,
@@ -75,6 +83,7 @@ def calibrate_cli(
         quiet=quiet,
         write_default=write_default,
         name_fallback=name_fallback,
+        out_of_kb=out_of_kb,  # type: ignore[arg-type]  # checked there (E041)
     )
     record, best, points, plot_path = result.record, result.best, result.points, result.plot
     if json_output:

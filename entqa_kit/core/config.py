@@ -368,3 +368,4 @@ class CalibrationRecord(BaseModel):
     f1: float
     previous_threshold: float
     name_fallback: bool = False
+    out_of_kb: str = "ignore"  # "wrong": links on out-of-KB gold mentions counted as false positives

@@ -14,7 +14,7 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.evaluation.calibration import ThresholdPoint, best_point, plot_curve, threshold_curve
 from entqa_kit.evaluation.linking import labelled_predictions
 from entqa_kit.evaluation.post_processed_curve import post_processed_curve
-from entqa_kit.evaluation.scoring import ranked_outcomes
+from entqa_kit.evaluation.scoring import OutOfKb, check_out_of_kb, ranked_outcomes
 
 FALLBACK_CHOICES = ("model", "on", "off", "auto")
 
@@ -52,6 +52,7 @@ def calibrate(
     quiet: bool = False,
     write_default: bool = False,
     name_fallback: str = "model",
+    out_of_kb: OutOfKb = "ignore",
 ) -> CalibrationResult:
     """Score every effective γ ≥ ``floor`` on ``data`` (paper, Appendix A) and keep the best.
 
@@ -60,6 +61,8 @@ def calibrate(
     Writing into the shipped default model (inside the installed package) needs ``write_default``.
     ``name_fallback``: ``model`` (the model's ``link.name_fallback``), ``on``, ``off``, or ``auto`` (both
     curves from the same linking run; the better best F1 wins, and the choice is saved with γ).
+    ``out_of_kb``: ``ignore`` (GERBIL InKB) or ``wrong``: a link on a gold mention whose entity is not
+    in the KB counts as a false positive, so γ rises until a narrow KB stops forcing links.
     """
     from entqa_kit.core.config import LinkConfig
     from entqa_kit.models.default import is_shipped_default, model_or_default
@@ -74,6 +77,7 @@ def calibrate(
     if name_fallback not in FALLBACK_CHOICES:
         expected = ", ".join(FALLBACK_CHOICES)
         raise EntQAError("E041", what="--name-fallback", expected=expected, value=name_fallback)
+    check_out_of_kb(out_of_kb)
     saved = config.link or LinkConfig()
     fallback = {"model": saved.name_fallback, "on": True, "off": False}.get(name_fallback, True)
     added = fallback or saved.abbreviations  # spans added after the reader: filled in per γ below
@@ -96,7 +100,7 @@ def calibrate(
             def post(document, kept, cut):
                 return linker.post_process(document, kept, cut, with_names, saved.abbreviations)
 
-            return post_processed_curve(documents, run.predictions, post, floor)
+            return post_processed_curve(documents, run.predictions, post, floor, out_of_kb=out_of_kb)
 
         points = curve(fallback)
         if name_fallback == "auto":
@@ -104,7 +108,7 @@ def calibrate(
             if plain and points and best_point(plain).f1 >= best_point(points).f1:
                 fallback, points = False, plain
     else:  # nothing added, or --predictions (already linked as they are)
-        points = threshold_curve(ranked_outcomes(documents, run.predictions), floor)
+        points = threshold_curve(ranked_outcomes(documents, run.predictions, out_of_kb), floor)
     if not points:
         raise EntQAError("E063", data=data, floor=floor)
     best = best_point(points)
@@ -119,6 +123,7 @@ def calibrate(
         f1=best.f1,
         previous_threshold=(config.link or LinkConfig()).threshold,
         name_fallback=fallback,
+        out_of_kb=out_of_kb,
     )
     plot_path = Path(plot) if plot else (model / "calibration.png" if write else None)
     if plot_path is not None:

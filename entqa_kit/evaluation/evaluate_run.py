@@ -33,6 +33,7 @@ def evaluate(
     batch_size: int | None = None,
     topic: str | None = None,
     quiet: bool = False,
+    out_of_kb: str = "ignore",
 ) -> LinkingEvaluation | RecallReport:
     """Linking scores (``stage="linking"``) or the retriever's R@1/10/K/100 (``stage="retriever"``).
 
@@ -41,6 +42,8 @@ def evaluate(
     reader reads the topic it was trained with). Retriever: K of R@K (default 100), passages per
     batch (default 64) and the passage ``topic`` override; ``predictions`` and ``errors`` are refused.
     ``model_dir`` defaults to the shipped model; for the retriever any encoder id or path works.
+    ``out_of_kb`` (linking): ``ignore`` (GERBIL InKB) or ``wrong`` (a link on a gold mention whose
+    entity is not in the KB is a false positive).
     """
     from entqa_kit.models.default import model_or_default
 
@@ -49,7 +52,7 @@ def evaluate(
         raise EntQAError("E041", what="--stage", expected="'linking' or 'retriever'", value=stage)
     if stage == "retriever":
         _refuse(
-            {"--predictions": predictions, "--errors": errors},
+            {"--predictions": predictions, "--errors": errors, "--out-of-kb": out_of_kb != "ignore" or None},
             "with --stage retriever (it measures recall; it does not score linked spans)",
             "drop them, or use --stage linking",
         )
@@ -82,4 +85,5 @@ def evaluate(
         quiet,
         top_k=top_k,
         batch_size=batch_size,
+        out_of_kb=out_of_kb,  # type: ignore[arg-type]  # checked there (E041)
     )

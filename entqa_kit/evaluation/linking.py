@@ -16,7 +16,7 @@ from entqa_kit.documents import document_format, load_labelled_documents
 from entqa_kit.documents.base import DocumentSet
 from entqa_kit.evaluation.prediction_check import check_predictions, report_match
 from entqa_kit.evaluation.recall import RecallReport, retrieval_recall
-from entqa_kit.evaluation.scoring import LinkingError, LinkingScores, score_linking
+from entqa_kit.evaluation.scoring import LinkingError, LinkingScores, OutOfKb, check_out_of_kb, score_linking
 from entqa_kit.index.dense import MANIFEST
 from entqa_kit.index.kb_source import open_kb
 from entqa_kit.io.bad_rows import BadRowLog
@@ -158,14 +158,17 @@ def evaluate_linking(
     quiet: bool = False,
     top_k: int | None = None,
     batch_size: int | None = None,
+    out_of_kb: OutOfKb = "ignore",
 ) -> LinkingEvaluation:
     """Scores (and, when linking here, the retriever's recall); writes the error file if asked.
 
     ``top_k`` (candidates per passage; None: the model's) and ``batch_size`` apply when linking here;
-    with ``predictions_path`` they are refused (E100)."""
+    with ``predictions_path`` they are refused (E100). ``out_of_kb``: ``ignore`` (GERBIL InKB) or
+    ``wrong`` (links on out-of-KB gold mentions are false positives)."""
     from entqa_kit.core.display import literal
     from entqa_kit.core.progress import stderr_console
 
+    check_out_of_kb(out_of_kb)
     run = labelled_predictions(
         data,
         index_dir,
@@ -180,7 +183,7 @@ def evaluate_linking(
     if not quiet:
         stderr_console.print(f"{literal(data.name)}: {run.documents.summary()}")
     errors: list[LinkingError] = []
-    scores = score_linking(run.documents.documents, run.predictions, errors)
+    scores = score_linking(run.documents.documents, run.predictions, errors, out_of_kb)
     if errors_path is not None:
         lines = (json.dumps(dataclasses.asdict(e), ensure_ascii=False) for e in errors)
         write_text_atomic(errors_path, "".join(line + "\n" for line in lines))

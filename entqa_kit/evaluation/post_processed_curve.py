@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan
 from entqa_kit.evaluation.calibration import ThresholdPoint
-from entqa_kit.evaluation.scoring import score_linking
+from entqa_kit.evaluation.scoring import OutOfKb, score_linking
 from entqa_kit.reading.spans import ScoredSpan
 
 
@@ -64,10 +64,12 @@ def post_processed_curve(
     post_process: PostProcess,
     floor: float,
     most: int = 300,
+    out_of_kb: OutOfKb = "ignore",
 ) -> list[ThresholdPoint]:
     """One point per effective γ (high to low): the reader's spans above γ, then ``post_process``."""
     points = []
     for cut in effective_thresholds(predictions, floor, most):
-        scores = score_linking(documents, linked_at(documents, predictions, post_process, cut))
+        linked = linked_at(documents, predictions, post_process, cut)
+        scores = score_linking(documents, linked, out_of_kb=out_of_kb)
         points.append(ThresholdPoint(cut, scores.precision, scores.recall, scores.f1, scores.num_pred))
     return points

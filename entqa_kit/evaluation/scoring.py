@@ -3,17 +3,23 @@
 A prediction is correct when its span matches a gold span exactly and its entity is
 one of that gold mention's KB ids. Gold mentions whose entity is not in the KB are
 left out of recall, and a prediction on such a span is not counted at all (neither
-right nor wrong). ``md_*`` scores spans only (entity ignored).
+right nor wrong), unless ``out_of_kb="wrong"``: then it counts as a wrong link, as it does for a
+user whose KB lacks that entity (a narrow KB; see ``calibrate --out-of-kb wrong``). ``md_*`` scores
+spans only (entity ignored).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan
+
+OutOfKb = Literal["ignore", "wrong"]
+OUT_OF_KB_CHOICES: tuple[str, ...] = ("ignore", "wrong")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,14 @@ class LinkingError:
         )
 
 
+def check_out_of_kb(out_of_kb: str) -> None:
+    """E041 unless ``out_of_kb`` is one of :data:`OUT_OF_KB_CHOICES`."""
+    if out_of_kb not in OUT_OF_KB_CHOICES:
+        from entqa_kit.core.errors import EntQAError
+
+        raise EntQAError("E041", what="--out-of-kb", expected=", ".join(OUT_OF_KB_CHOICES), value=out_of_kb)
+
+
 def _f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
     precision = tp / predicted if predicted else 0.0
     recall = tp / gold if gold else 0.0
@@ -98,19 +112,21 @@ class _DocumentGold:
 
     gold: dict[tuple[int, int], set[str]]
     out_of_kb: set[tuple[int, int]]
+    out_of_kb_counts: bool = False
     matched: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
-    def of(cls, document: Document) -> _DocumentGold:
+    def of(cls, document: Document, out_of_kb: OutOfKb = "ignore") -> _DocumentGold:
         gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
-        return cls(gold, {(m.start, m.end) for m in document.mentions if not m.in_kb})
+        outside = {(m.start, m.end) for m in document.mentions if not m.in_kb}
+        return cls(gold, outside, out_of_kb == "wrong")
 
     def judge(self, mention: LinkedSpan) -> tuple[bool, bool] | None:
-        """None when the prediction is not counted (it sits on an out-of-KB span); otherwise
-        (span right, span and entity right). Each gold span matches at most once."""
+        """None when the prediction is not counted (it sits on an out-of-KB span and those are
+        ignored); otherwise (span right, span and entity right). Each gold span matches at most once."""
         span = (mention.start, mention.end)
         if span in self.out_of_kb and span not in self.gold:
-            return None
+            return (False, False) if self.out_of_kb_counts else None
         hit = span in self.gold and mention.entity in self.gold[span] and span not in self.matched
         if hit:
             self.matched.add(span)
@@ -121,13 +137,18 @@ def score_linking(
     documents: Sequence[Document],
     predictions: Sequence[LinkedDocument],
     errors: list[LinkingError] | None = None,
+    out_of_kb: OutOfKb = "ignore",
 ) -> LinkingScores:
-    """Micro scores over all documents (macro F1 averages per-document F1); fills ``errors`` if given."""
+    """Micro scores over all documents (macro F1 averages per-document F1); fills ``errors`` if given.
+
+    ``out_of_kb``: ``ignore`` (GERBIL InKB) or ``wrong`` (a link on an out-of-KB gold mention is a
+    false positive)."""
+    check_out_of_kb(out_of_kb)
     predicted_by_doc = {p.id: p for p in predictions}
     tp = md_tp = counted = gold_total = 0
     per_document_f1 = []
     for document in documents:
-        judge = _DocumentGold.of(document)
+        judge = _DocumentGold.of(document, out_of_kb)
         gold_total += len(judge.gold)
         prediction = predicted_by_doc.get(document.id)
         doc_tp = doc_counted = 0
@@ -185,15 +206,18 @@ class RankedOutcomes:
     num_gold: int
 
 
-def ranked_outcomes(documents: Sequence[Document], predictions: Sequence[LinkedDocument]) -> RankedOutcomes:
-    """Score-sorted outcomes with the same rules as :func:`score_linking` (out-of-KB spans ignored;
-    a gold span matches at most once, by its best-scored prediction)."""
+def ranked_outcomes(
+    documents: Sequence[Document], predictions: Sequence[LinkedDocument], out_of_kb: OutOfKb = "ignore"
+) -> RankedOutcomes:
+    """Score-sorted outcomes with the same rules as :func:`score_linking` (out-of-KB spans ignored or
+    wrong as ``out_of_kb`` says; a gold span matches at most once, by its best-scored prediction)."""
+    check_out_of_kb(out_of_kb)
     predicted_by_doc = {p.id: p for p in predictions}
     scores: list[float] = []
     correct: list[bool] = []
     num_gold = 0
     for document in documents:
-        judge = _DocumentGold.of(document)
+        judge = _DocumentGold.of(document, out_of_kb)
         num_gold += len(judge.gold)
         prediction = predicted_by_doc.get(document.id)
         for mention in sorted(prediction.mentions if prediction else [], key=lambda m: -m.score):
