@@ -149,6 +149,7 @@ def test_calibrate_and_evaluate_can_count_links_on_out_of_kb_gold_as_wrong(tmp_p
     assert calibrated.exit_code == 0, calibrated.output
     report = json.loads(calibrated.stdout)
     assert report["out_of_kb"] == "wrong" and read_model_config(copy).calibration.out_of_kb == "wrong"
+    assert "out-of-KB gold mentions counted wrong" in (copy / "README.md").read_text()
 
     def evaluated(mode: str) -> dict:
         args = ["evaluate", str(data), "--index", str(index), "--model", str(copy), "--out-of-kb", mode]

@@ -144,6 +144,7 @@ def model_card(config: ModelConfig) -> str:
         lines.append(
             f"- γ calibrated on {c.data}{split}: {c.threshold:g} (was {c.previous_threshold:g}), "
             f"F1 {c.f1:.2f} (P {c.precision:.2f}, R {c.recall:.2f}) on {c.num_docs} documents"
+            + ("; links on out-of-KB gold mentions counted wrong" if c.out_of_kb == "wrong" else "")
         )
     lines += [
         f"- versions: {config.versions}\n",
