@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import Device, JsonOutput, Quiet, check_outputs, print_json, user_errors
+from entqa_kit.cli.common import (
+    Device,
+    JsonOutput,
+    OutOfKbOption,
+    Quiet,
+    check_outputs,
+    print_json,
+    user_errors,
+)
 
 
 @user_errors
@@ -49,14 +57,7 @@ def calibrate_cli(
             "better F1 here (saved with γ)."
         ),
     ] = "model",
-    out_of_kb: Annotated[
-        str,
-        typer.Option(
-            "--out-of-kb",
-            help="ignore: links on gold mentions whose entity is not in the KB are not counted (GERBIL "
-            "InKB); wrong: they are false positives (what a user of a narrow KB sees).",
-        ),
-    ] = "ignore",
+    out_of_kb: OutOfKbOption = "ignore",
     quiet: Quiet = False,
     device: Device = "cpu",
     json_output: JsonOutput = False,

@@ -18,6 +18,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries on stderr.")]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+OutOfKbOption = Annotated[
+    str,
+    typer.Option(
+        "--out-of-kb",
+        help="ignore: links on gold mentions whose entity is not in the KB are not counted (GERBIL "
+        "InKB); wrong: they are false positives (what a user of a narrow KB sees).",
+    ),
+]
 RAY_PANEL = "Ray (scaling out; needs the 'distributed' extra)"
 RayFlag = Annotated[
     bool,

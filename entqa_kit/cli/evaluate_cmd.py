@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from entqa_kit.cli.common import Device, JsonOutput, Quiet, check_outputs, print_json, user_errors
+from entqa_kit.cli.common import (
+    Device,
+    JsonOutput,
+    OutOfKbOption,
+    Quiet,
+    check_outputs,
+    print_json,
+    user_errors,
+)
 
 
 @user_errors
@@ -60,14 +68,7 @@ def evaluate_cli(
             "(default: the model's)."
         ),
     ] = None,
-    out_of_kb: Annotated[
-        str,
-        typer.Option(
-            "--out-of-kb",
-            help="ignore: links on gold mentions whose entity is not in the KB are not counted (GERBIL "
-            "InKB); wrong: they are false positives (what a user of a narrow KB sees).",
-        ),
-    ] = "ignore",
+    out_of_kb: OutOfKbOption = "ignore",
     quiet: Quiet = False,
     device: Device = "cpu",
     json_output: JsonOutput = False,
