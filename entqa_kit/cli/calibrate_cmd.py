@@ -84,7 +84,7 @@ def calibrate_cli(
         quiet=quiet,
         write_default=write_default,
         name_fallback=name_fallback,
-        out_of_kb=out_of_kb,  # type: ignore[arg-type]  # checked there (E041)
+        out_of_kb=out_of_kb,
     )
     record, best, points, plot_path = result.record, result.best, result.points, result.plot
     if json_output:

@@ -85,5 +85,5 @@ def evaluate(
         quiet,
         top_k=top_k,
         batch_size=batch_size,
-        out_of_kb=out_of_kb,  # type: ignore[arg-type]  # checked there (E041)
+        out_of_kb=out_of_kb,
     )

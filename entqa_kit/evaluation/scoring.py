@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan
 
 OutOfKb = Literal["ignore", "wrong"]
-OUT_OF_KB_CHOICES: tuple[str, ...] = ("ignore", "wrong")
+OUT_OF_KB_CHOICES: tuple[str, ...] = get_args(OutOfKb)
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,14 @@ class LinkingError:
         )
 
 
-def check_out_of_kb(out_of_kb: str) -> None:
-    """E041 unless ``out_of_kb`` is one of :data:`OUT_OF_KB_CHOICES`."""
+def check_out_of_kb(out_of_kb: str) -> bool:
+    """Whether links on out-of-KB gold mentions count (as wrong); E041 unless ``out_of_kb`` is one of
+    :data:`OUT_OF_KB_CHOICES`."""
     if out_of_kb not in OUT_OF_KB_CHOICES:
         from entqa_kit.core.errors import EntQAError
 
         raise EntQAError("E041", what="--out-of-kb", expected=", ".join(OUT_OF_KB_CHOICES), value=out_of_kb)
+    return out_of_kb == "wrong"
 
 
 def _f1(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
@@ -116,10 +118,10 @@ class _DocumentGold:
     matched: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
-    def of(cls, document: Document, out_of_kb: OutOfKb = "ignore") -> _DocumentGold:
+    def of(cls, document: Document, out_of_kb_counts: bool = False) -> _DocumentGold:
         gold = {(m.start, m.end): set(m.entities) for m in document.mentions if m.in_kb}
         outside = {(m.start, m.end) for m in document.mentions if not m.in_kb}
-        return cls(gold, outside, out_of_kb == "wrong")
+        return cls(gold, outside, out_of_kb_counts)
 
     def judge(self, mention: LinkedSpan) -> tuple[bool, bool] | None:
         """None when the prediction is not counted (it sits on an out-of-KB span and those are
@@ -143,12 +145,12 @@ def score_linking(
 
     ``out_of_kb``: ``ignore`` (GERBIL InKB) or ``wrong`` (a link on an out-of-KB gold mention is a
     false positive)."""
-    check_out_of_kb(out_of_kb)
+    counts = check_out_of_kb(out_of_kb)
     predicted_by_doc = {p.id: p for p in predictions}
     tp = md_tp = counted = gold_total = 0
     per_document_f1 = []
     for document in documents:
-        judge = _DocumentGold.of(document, out_of_kb)
+        judge = _DocumentGold.of(document, counts)
         gold_total += len(judge.gold)
         prediction = predicted_by_doc.get(document.id)
         doc_tp = doc_counted = 0
@@ -211,13 +213,13 @@ def ranked_outcomes(
 ) -> RankedOutcomes:
     """Score-sorted outcomes with the same rules as :func:`score_linking` (out-of-KB spans ignored or
     wrong as ``out_of_kb`` says; a gold span matches at most once, by its best-scored prediction)."""
-    check_out_of_kb(out_of_kb)
+    counts = check_out_of_kb(out_of_kb)
     predicted_by_doc = {p.id: p for p in predictions}
     scores: list[float] = []
     correct: list[bool] = []
     num_gold = 0
     for document in documents:
-        judge = _DocumentGold.of(document, out_of_kb)
+        judge = _DocumentGold.of(document, counts)
         num_gold += len(judge.gold)
         prediction = predicted_by_doc.get(document.id)
         for mention in sorted(prediction.mentions if prediction else [], key=lambda m: -m.score):
