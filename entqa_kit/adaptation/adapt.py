@@ -102,6 +102,17 @@ class AdaptResult:
         }
 
 
+def _names_row(names: dict | None) -> list[tuple[str, str, str]]:
+    """The summary row of the names learnt from the labelled documents (none without them)."""
+    if not names:
+        return []
+    text = (
+        f"{names['aliases']:,} spellings learnt from {names['documents']:,} labelled documents; "
+        f"{names['excluded']:,} KB names they link mostly wrongly left out"
+    )
+    return [("names", text, "train")]
+
+
 def _summary_rows(result: AdaptResult) -> list[tuple[str, str, float]]:
     silver, training, calibration = result.silver, result.training, result.calibration
     dev = training.get("dev")
@@ -120,6 +131,7 @@ def _summary_rows(result: AdaptResult) -> list[tuple[str, str, float]]:
          f"{silver['documents']:,} documents ({silver.get('abbreviation_mentions', 0):,} short forms)",
          "silver"),
         ("train", f"retriever dev {recall}; reader loss {training.get('reader_loss')}", "train"),
+        *_names_row(training.get("labelled_names")),
         ("γ", gamma, "calibrate"),
     ]  # fmt: skip
     return [(step, text, result.seconds.get(timing, 0.0) / 60) for step, text, timing in rows]
@@ -358,7 +370,7 @@ def _recipe(
         reader=start.reader,
         reader_train=reader_train,
         link=excluding(start.link or LinkConfig(), frequent or {}).model_copy(
-            update={"name_variants": options.name_variants}
+            update={"name_variants": options.name_variants, "labelled_names": labelled is not None}
         ),
         index=IndexConfig(),
         init_from=str(init),

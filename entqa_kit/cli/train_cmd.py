@@ -14,7 +14,13 @@ from entqa_kit.cli.common import Device, JsonOutput, Quiet, check_outputs, print
 def train_cli(
     recipe: Annotated[Path, typer.Option("--recipe", "-r", help="Recipe TOML, e.g. recipes/aida-cpu.toml.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
-    stage: Annotated[str, typer.Option(help="all (retriever, then reader), retriever, or reader.")] = "all",
+    stage: Annotated[
+        str,
+        typer.Option(
+            help="all (retriever, then reader, then names when link.labelled_names is on), retriever, "
+            "reader, or names (learn names from the labelled documents into a trained model)."
+        ),
+    ] = "all",
     overrides: Annotated[
         list[str] | None, typer.Option("--set", help="Override a recipe key: a.b=value.")
     ] = None,
@@ -83,4 +89,11 @@ def train_cli(
         reader = result.reader
         stderr_console.print(
             f"Reader trained in {reader.seconds / 60:.1f} min (final loss {reader.final_loss:.3f})."
+        )
+    if result.names is not None:
+        names = result.names
+        stderr_console.print(
+            f"Learnt {len(names.aliases):,} spellings from {names.documents:,} labelled documents and "
+            f"{len(names.excluded):,} names they link mostly wrongly "
+            f"({literal(str(Path(out) / 'labelled_names.json'))}); calibrate again to choose γ with them."
         )

@@ -246,6 +246,12 @@ class LinkConfig(_Config):
         description="link each KB-name match that no linked span overlaps to its matched entity (score: "
         "the threshold); the reader's spans always win, the KB's names add recall where it is silent",
     )
+    labelled_names: bool = Field(
+        default=False,
+        description="the name matcher (name candidates and fallback) also uses the names learnt from the "
+        "recipe's labelled documents (labelled_names.json, written by train): their spellings of their "
+        "entities, and the KB names they show to be mostly wrong links, which it skips",
+    )
 
 
 READER_SECTIONS: dict[str, type[_Config]] = {

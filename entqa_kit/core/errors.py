@@ -67,6 +67,8 @@ CATALOGUE: dict[str, str] = {
     "E044": "{source}: no gold mention of the training data resolves to the KB ({docs} documents, {read} "
     "gold mentions read, {resolved} resolved); check --format (e.g. a PubTator file read as text) and "
     "that mention ids are KB ids",
+    "E045": "{path}: cannot read the names learnt from labels ({detail}); rerun 'entqa-kit train "
+    "--stage names' with the model's recipe, or set link.labelled_names = false",
     "E043": "{model}: the reader and the retriever use different wordpiece vocabularies; "
     "use a reader whose tokenizer matches the retriever's",
     # linking

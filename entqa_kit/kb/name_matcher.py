@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -192,15 +192,26 @@ class NameMatcher:
         return len(self._exact) + len(self._folded)
 
     @classmethod
-    def from_kb(cls, kb: KnowledgeBase, options: MatcherOptions | None = None) -> NameMatcher:
-        """A matcher over every title and alias of ``kb``."""
-        return cls.from_entities(kb.iter_entities(), options)
+    def from_kb(
+        cls,
+        kb: KnowledgeBase,
+        options: MatcherOptions | None = None,
+        labelled: Mapping[str, str] | None = None,
+    ) -> NameMatcher:
+        """A matcher over every title and alias of ``kb`` (and ``labelled``: see :meth:`from_entities`)."""
+        return cls.from_entities(kb.iter_entities(), options, labelled)
 
     @classmethod
     def from_entities(
-        cls, entities: Iterable[tuple[int, Entity]], options: MatcherOptions | None = None
+        cls,
+        entities: Iterable[tuple[int, Entity]],
+        options: MatcherOptions | None = None,
+        labelled: Mapping[str, str] | None = None,
     ) -> NameMatcher:
-        """A matcher over ``(row, entity)`` pairs, applying the name filters and the ambiguity policy."""
+        """A matcher over ``(row, entity)`` pairs, applying the name filters and the ambiguity policy.
+
+        ``labelled`` (spelling -> entity id, :mod:`entqa_kit.kb.labelled_names`) adds names learnt
+        from labels; each goes to its one entity, whatever other entities the KB gives it to."""
         options = options or MatcherOptions()
         report = MatcherReport()
         # key -> row -> (spelling, is it the title)
@@ -218,6 +229,7 @@ class NameMatcher:
                 known = found[(key, exact)].get(row)
                 if known is None or (is_title and not known[1]):
                     found[(key, exact)][row] = (name, is_title)
+        _add_labelled(found, labelled or {}, {entity_id: row for row, entity_id in ids.items()}, options)
         sources = _add_variants(found) if options.variants else {}
         names = []
         for (key, exact), by_row in found.items():
@@ -298,6 +310,21 @@ class NameMatcher:
         for text, found in zip(texts, matches):
             again.append(self.find(text, excluded) if any(m.name in excluded for m in found) else found)
         return CorpusMatches(again, frequent)
+
+
+def _add_labelled(
+    found: dict[tuple[str, bool], dict[int, tuple[str, bool]]],
+    labelled: Mapping[str, str],
+    rows: dict[str, int],
+    options: MatcherOptions,
+) -> None:
+    """Give each learnt spelling to its entity alone (as if it were the entity's title)."""
+    for spelling, entity_id in sorted(labelled.items()):
+        name, row = normalize_name(spelling), rows.get(entity_id)
+        if not name or row is None:
+            continue
+        exact = exact_case(name, options.case)
+        found[(name if exact else fold_case(name), exact)] = {row: (name, True)}
 
 
 def _add_variants(found: dict[tuple[str, bool], dict[int, tuple[str, bool]]]) -> dict[str, str]:

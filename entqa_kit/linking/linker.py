@@ -21,6 +21,7 @@ from entqa_kit.core.errors import EntQAError
 from entqa_kit.core.records import Document, LinkedDocument, LinkedSpan, Passage
 from entqa_kit.documents.passages import make_passages
 from entqa_kit.index.dense import DenseIndex
+from entqa_kit.kb.labelled_names import LabelledNames, load_labelled_names
 from entqa_kit.linking.abbreviation_links import link_abbreviations
 from entqa_kit.linking.name_fallback import fill_with_names
 from entqa_kit.linking.read_joint import JointReading
@@ -48,8 +49,10 @@ class Linker:
         config: LinkConfig,
         reader_config: ReaderConfig | None = None,
         trained_slots: int | None = None,
+        labelled_names: LabelledNames | None = None,
     ) -> None:
-        """``trained_slots``: the candidates per passage the reader was trained with (joint reader)."""
+        """``trained_slots``: the candidates per passage the reader was trained with (joint reader);
+        ``labelled_names``: the names the model learnt from labels, for its name matcher."""
         self.retriever = retriever
         self.passage_config = inference_passages(passage_config, config)
         self.index = index
@@ -62,6 +65,7 @@ class Linker:
             )
         else:
             self.reading = PairReading(self.reader, self.reader_config, config, index.kb, self.passage_config)
+        self.labelled_names = labelled_names
         self._names = None  # the KB's name matcher, built on first use (names)
         self.profile: Counter[str] = Counter()
         """Seconds per stage so far (retrieve, read, decode), and passages and reader passes."""
@@ -112,7 +116,8 @@ class Linker:
         reader = load_reader(model_dir, config.dtype, saved.reader)
         check_same_vocabulary(retriever.passage_encoder.tokenizer, reader.tokenizer, str(model_dir))
         trained = saved.reader_train.train_k if saved.reader_train else None
-        return cls(retriever, passage_config, index, reader, config, saved.reader, trained)
+        learnt = load_labelled_names(model_dir) if config.labelled_names else None
+        return cls(retriever, passage_config, index, reader, config, saved.reader, trained, learnt)
 
     def link(
         self, inputs: Iterable[str | Document], batch_size: int = 64, documents_per_batch: int = 16
@@ -225,7 +230,7 @@ class Linker:
         if self._names is None:
             from entqa_kit.linking.link_names import LinkNames
 
-            self._names = LinkNames(self.index.kb, self.config)
+            self._names = LinkNames(self.index.kb, self.config, self.labelled_names)
         return self._names
 
     def name_matches(self, text: str) -> list:

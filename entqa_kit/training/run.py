@@ -12,7 +12,7 @@ from pathlib import Path
 from entqa_kit.core.config import Recipe
 from entqa_kit.core.errors import EntQAError
 
-STAGES = ("all", "retriever", "reader")
+STAGES = ("all", "retriever", "reader", "names")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class TrainRunResult:
     stage: str
     retriever: object | None = None  # entqa_kit.training.retriever_stage.TrainResult
     reader: object | None = None  # entqa_kit.training.reader_stage.ReaderTrainResult
+    names: object | None = None  # entqa_kit.kb.labelled_names.LabelledNames
 
     def as_json(self) -> dict:
         summary: dict = {"model": str(self.model_dir), "stage": self.stage}
@@ -39,6 +40,12 @@ class TrainRunResult:
             summary |= {
                 "reader_seconds": round(self.reader.seconds, 1),
                 "reader_loss": round(self.reader.final_loss, 4),
+            }
+        if self.names is not None:
+            summary["labelled_names"] = {
+                "documents": self.names.documents,
+                "aliases": len(self.names.aliases),
+                "excluded": len(self.names.excluded),
             }
         return summary
 
@@ -63,11 +70,13 @@ def train(
 ) -> TrainRunResult:
     """Train ``recipe`` (a TOML path or a Recipe; ``overrides`` are ``a.b=value``) into ``out``.
 
-    ``stage``: all (retriever, then reader), retriever, or reader; ``resume`` continues each stage
+    ``stage``: all (retriever, then reader, then the names learnt from labels when the recipe's
+    ``link.labelled_names`` is on), retriever, reader, or names; ``resume`` continues each stage
     from its last epoch checkpoint in ``out``.
     """
     if stage not in STAGES:
-        raise EntQAError("E041", what="--stage", expected="'retriever', 'reader' or 'all'", value=stage)
+        expected = "'retriever', 'reader', 'names' or 'all'"
+        raise EntQAError("E041", what="--stage", expected=expected, value=stage)
     loaded, out = _recipe(recipe, overrides), Path(out)
     retriever = reader = None
     if stage in ("retriever", "all"):
@@ -78,4 +87,12 @@ def train(
         from entqa_kit.training.reader_stage import train_reader
 
         reader = train_reader(loaded, out, resume=resume, quiet=quiet)
-    return TrainRunResult(out, stage, retriever, reader)
+    names = None
+    wants_names = loaded.link is not None and loaded.link.labelled_names
+    if stage == "names" or (stage == "all" and wants_names):
+        from entqa_kit.training import distributed
+        from entqa_kit.training.names_stage import train_names
+
+        if distributed.is_main():  # under torchrun, rank 0 alone writes files
+            names = train_names(loaded, out)
+    return TrainRunResult(out, stage, retriever, reader, names)
