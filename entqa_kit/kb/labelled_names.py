@@ -87,8 +87,12 @@ def majority_spellings(documents: Iterable[Document]) -> tuple[dict[str, str], i
     return chosen, mentions
 
 
-def mostly_wrong_names(matches_and_gold: Iterable[tuple[list, dict]]) -> tuple[str, ...]:
-    """Names matched at least ``MIN_MATCHES`` times and right at fewer than ``MAX_PRECISION`` of them.
+def mostly_wrong_names(
+    matches_and_gold: Iterable[tuple[list, dict]],
+    min_matches: int = MIN_MATCHES,
+    max_precision: float = MAX_PRECISION,
+) -> tuple[str, ...]:
+    """Names matched at least ``min_matches`` times and right at fewer than ``max_precision`` of them.
 
     ``matches_and_gold``: per document, its :class:`NameMatch` list and ``{(start, end): entity ids}``."""
     seen: Counter[str] = Counter()
@@ -97,7 +101,7 @@ def mostly_wrong_names(matches_and_gold: Iterable[tuple[list, dict]]) -> tuple[s
         for match in matches:
             seen[match.name] += 1
             right[match.name] += match.entity_id in gold.get((match.start, match.end), ())
-    wrong = (n for n, count in seen.items() if count >= MIN_MATCHES and right[n] / count < MAX_PRECISION)
+    wrong = (n for n, count in seen.items() if count >= min_matches and right[n] / count < max_precision)
     return tuple(sorted(wrong))
 
 
