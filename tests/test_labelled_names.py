@@ -172,7 +172,7 @@ def labelled_docs(path):
     return path
 
 
-def test_train_stage_names_learns_into_a_trained_model_and_the_linker_uses_them(
+def test_train_stage_names_gives_a_trained_model_the_recipes_name_settings_and_learnt_names(
     tmp_path, toy_model, tiny_model
 ):
     from entqa_kit.linking.linker import Linker
@@ -186,10 +186,11 @@ def test_train_stage_names_learns_into_a_trained_model_and_the_linker_uses_them(
     train_set = f"data.train={labelled_docs(tmp_path / 'labelled.jsonl')}"
     args = ["train", "--recipe", str(recipe), "--out", str(model), "--stage", "names", "--set", train_set]
 
-    refused = runner.invoke(app, args)
-    assert (
-        refused.exit_code == 1 and "[E041] link.labelled_names for --stage names must be on" in refused.output
-    )
+    settings_only = runner.invoke(app, [*args, "--set", "link.name_anchor_floor=0.2", "--json", "-q"])
+    assert settings_only.exit_code == 0, settings_only.output
+    assert "labelled_names" not in json.loads(settings_only.stdout.strip().splitlines()[-1])
+    saved = read_model_config(model).link
+    assert saved.name_anchor_floor == 0.2 and not saved.labelled_names and saved.threshold == threshold
     assert not (model / LABELLED_NAMES_FILE).exists()
 
     result = runner.invoke(app, [*args, "--set", "link.labelled_names=true", "--json", "-q"])
@@ -198,6 +199,7 @@ def test_train_stage_names_learns_into_a_trained_model_and_the_linker_uses_them(
     assert summary["labelled_names"] == {"documents": 2, "aliases": 1, "excluded": 0}
     saved = read_model_config(model).link
     assert saved.labelled_names and saved.threshold == threshold, "the calibrated γ is kept"
+    assert saved.name_anchor_floor is None, "the recipe's name settings, all of them"
     linker = Linker.from_pretrained(index_dir, model)
     assert linker.labelled_names.aliases == {"Big Apple": "Q1"}
     assert [m.entity_id for m in linker.name_matches("I love the big apple.")] == ["Q1"]

@@ -17,8 +17,9 @@ def train_cli(
     stage: Annotated[
         str,
         typer.Option(
-            help="all (retriever, then reader, then names when link.labelled_names is on), retriever, "
-            "reader, or names (learn names from the labelled documents into a trained model)."
+            help="all (retriever, reader, names), retriever, reader, or names: give a trained model the "
+            "recipe's [link] name settings and the names learnt from its labelled documents "
+            "(link.labelled_names), without retraining."
         ),
     ] = "all",
     overrides: Annotated[

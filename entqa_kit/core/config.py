@@ -246,6 +246,14 @@ class LinkConfig(_Config):
         description="link each KB-name match that no linked span overlaps to its matched entity (score: "
         "the threshold); the reader's spans always win, the KB's names add recall where it is silent",
     )
+    name_anchor_floor: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="with name_fallback: a reader span scored above this floor but not above the "
+        "threshold is linked when it strictly contains a KB-name match and overlaps no linked span (the "
+        "name confirms the mention, the reader gives its extent and entity); None: off",
+    )
     labelled_names: bool = Field(
         default=False,
         description="the name matcher (name candidates and fallback) also uses the names learnt from the "

@@ -29,7 +29,8 @@ def effective_thresholds(predictions: Sequence[LinkedDocument], floor: float, mo
 
 
 PostProcess = Callable[[Document, list[ScoredSpan], float], list[ScoredSpan]]
-"""``(document, spans kept at γ, γ) -> spans``: what the linker adds after the reader."""
+"""``(document, the reader's spans at the floor, γ) -> spans``: those kept at γ and what the linker adds
+after the reader (:meth:`~entqa_kit.linking.linker.Linker.post_process`)."""
 
 
 def linked_at(
@@ -38,21 +39,21 @@ def linked_at(
     post_process: PostProcess,
     cut: float,
 ) -> list[LinkedDocument]:
-    """What linking at γ = ``cut`` gives: each document's spans above ``cut``, then ``post_process``."""
+    """What linking at γ = ``cut`` gives: each document's spans (all of them: ``post_process`` keeps
+    those above ``cut`` and may anchor lower ones on names), then ``post_process``."""
     by_id = {p.id: p for p in predictions}
     linked = []
     for document in documents:
-        kept = [
+        spans = [
             ScoredSpan(m.start, m.end, m.entity, m.score)
             for m in (by_id[document.id].mentions if document.id in by_id else [])
-            if m.score > cut
         ]
         mentions = [
             LinkedSpan.model_construct(
                 start=s.start, end=s.end, text=document.text[s.start : s.end], entity=s.entity, title="",
                 score=s.score,
             )
-            for s in post_process(document, kept, cut)
+            for s in post_process(document, spans, cut)
         ]  # fmt: skip
         linked.append(LinkedDocument.model_construct(id=document.id, mentions=mentions))
     return linked

@@ -23,6 +23,7 @@ from entqa_kit.documents.passages import make_passages
 from entqa_kit.index.dense import DenseIndex
 from entqa_kit.kb.labelled_names import LabelledNames, load_labelled_names
 from entqa_kit.linking.abbreviation_links import link_abbreviations
+from entqa_kit.linking.name_anchors import anchored_spans
 from entqa_kit.linking.name_fallback import fill_with_names
 from entqa_kit.linking.read_joint import JointReading
 from entqa_kit.linking.read_pair import PairReading
@@ -59,12 +60,12 @@ class Linker:
         self.reader_config = reader_config or ReaderConfig()
         self.reader = quantized(reader) if config.quantize == "int8" else reader
         self.config = config
+        decoding = config.model_copy(update={"threshold": decode_floor(config)})
+        parts = (self.reader, self.reader_config, decoding, index.kb, self.passage_config)
         if self.reader_config.kind == "joint":
-            self.reading = JointReading(
-                self.reader, self.reader_config, config, index.kb, self.passage_config, trained_slots
-            )
+            self.reading = JointReading(*parts, trained_slots)
         else:
-            self.reading = PairReading(self.reader, self.reader_config, config, index.kb, self.passage_config)
+            self.reading = PairReading(*parts)
         self.labelled_names = labelled_names
         self._names = None  # the KB's name matcher, built on first use (names)
         self.profile: Counter[str] = Counter()
@@ -214,14 +215,19 @@ class Linker:
         name_fallback: bool | None = None,
         abbreviations: bool | None = None,
     ) -> list[ScoredSpan]:
-        """The reader's spans of ``document`` (kept at ``threshold``, default γ) with the KB-name
-        fallback and then the abbreviations filled in, as the link settings (or the arguments) ask."""
+        """The reader's spans of ``document`` kept at ``threshold`` (default γ), with the KB-name
+        fallback (and the name-anchored spans below γ) and then the abbreviations filled in, as the
+        link settings (or the arguments) ask."""
         threshold = self.config.threshold if threshold is None else threshold
+        kept = [s for s in spans if s.score > threshold]
         if self.config.name_fallback if name_fallback is None else name_fallback:
-            spans = fill_with_names(spans, self.name_matches(document.text), threshold)
+            matches = self.name_matches(document.text)
+            if self.config.name_anchor_floor is not None:
+                kept = anchored_spans(spans, matches, threshold, self.config.name_anchor_floor)
+            kept = fill_with_names(kept, matches, threshold)
         if self.config.abbreviations if abbreviations is None else abbreviations:
-            spans = link_abbreviations(document.text, spans)
-        return spans
+            kept = link_abbreviations(document.text, kept)
+        return kept
 
     @property
     def names(self):
@@ -289,6 +295,14 @@ def best_per_span(spans: list[ScoredSpan]) -> list[ScoredSpan]:
         if key not in best or span.score > best[key].score:
             best[key] = span
     return sorted(best.values(), key=lambda s: (s.start, s.end))
+
+
+def decode_floor(config: LinkConfig) -> float:
+    """The score down to which the reader's spans are decoded: γ, or the name-anchor floor below it
+    (:meth:`Linker.post_process` keeps what passes γ)."""
+    if config.name_anchor_floor is None:
+        return config.threshold
+    return min(config.threshold, config.name_anchor_floor)
 
 
 def inference_passages(trained: PassageConfig, config: LinkConfig) -> PassageConfig:

@@ -70,9 +70,9 @@ def train(
 ) -> TrainRunResult:
     """Train ``recipe`` (a TOML path or a Recipe; ``overrides`` are ``a.b=value``) into ``out``.
 
-    ``stage``: all (retriever, then reader, then the names learnt from labels when the recipe's
-    ``link.labelled_names`` is on), retriever, reader, or names; ``resume`` continues each stage
-    from its last epoch checkpoint in ``out``.
+    ``stage``: all (retriever, reader, names), retriever, reader, or names (the recipe's name settings
+    and the names learnt from its labels, :mod:`~entqa_kit.training.names_stage`); ``resume``
+    continues each stage from its last epoch checkpoint in ``out``.
     """
     if stage not in STAGES:
         expected = "'retriever', 'reader', 'names' or 'all'"
@@ -88,8 +88,7 @@ def train(
 
         reader = train_reader(loaded, out, resume=resume, quiet=quiet)
     names = None
-    wants_names = loaded.link is not None and loaded.link.labelled_names
-    if stage == "names" or (stage == "all" and wants_names):
+    if stage in ("names", "all"):
         from entqa_kit.training import distributed
         from entqa_kit.training.names_stage import train_names
 
