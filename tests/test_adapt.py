@@ -243,6 +243,7 @@ def test_adapt_writes_a_model_that_links_and_a_recipe_that_reproduces_it(tmp_pat
     assert recipe.init_from == str(model.resolve())
     assert recipe.data.silver.abbreviations and recipe.data.silver.variants and recipe.link.name_variants
     assert recipe.reader_train.labelled_repeat == 1  # nothing labelled
+    assert recipe.link.name_anchor_floor == 0.05 and not recipe.link.labelled_names
     linker = Linker.from_pretrained(index_dir=out / "index", model_dir=out)
     assert len(linker.link(["Yesterday we read about Paris in the news."])) == 1
 

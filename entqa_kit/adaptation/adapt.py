@@ -58,6 +58,8 @@ class AdaptOptions:
     budget_minutes: float = 20.0
     matcher: MatcherOptions = field(default_factory=MatcherOptions)
     silver_mask: float = 0.3
+    name_anchor_floor: float | None = 0.05
+    """``link.name_anchor_floor`` of the adapted model (:mod:`entqa_kit.linking.name_anchors`)."""
     silver_abbreviations: bool = True
     name_variants: bool = True
     """British spellings and plurals of the KB's names: matched for silver and by the linker."""
@@ -370,7 +372,11 @@ def _recipe(
         reader=start.reader,
         reader_train=reader_train,
         link=excluding(start.link or LinkConfig(), frequent or {}).model_copy(
-            update={"name_variants": options.name_variants, "labelled_names": labelled is not None}
+            update={
+                "name_variants": options.name_variants,
+                "name_anchor_floor": options.name_anchor_floor,
+                "labelled_names": labelled is not None,
+            }
         ),
         index=IndexConfig(),
         init_from=str(init),
