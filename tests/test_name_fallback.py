@@ -64,8 +64,11 @@ def test_linker_fills_in_names_where_the_reader_is_silent(toy_model):
         assert all(text[m.start : m.end] == m.text for m in document.mentions)
 
 
-@pytest.mark.parametrize("names, abbreviations", [(True, False), (False, True), (True, True)])
-def test_the_post_processed_curve_equals_linking_at_each_threshold(toy_model, names, abbreviations):
+@pytest.mark.parametrize(
+    "names, abbreviations, anchor",
+    [(True, False, None), (False, True, None), (True, True, None), (True, True, 0.001)],
+)
+def test_the_post_processed_curve_equals_linking_at_each_threshold(toy_model, names, abbreviations, anchor):
     from entqa_kit.evaluation.post_processed_curve import effective_thresholds, post_processed_curve
     from entqa_kit.evaluation.scoring import score_linking
     from entqa_kit.linking.linker import Linker
@@ -86,7 +89,7 @@ def test_the_post_processed_curve_equals_linking_at_each_threshold(toy_model, na
         for i, t in enumerate(texts)
     ]
     floor = 0.001
-    low = Linker.from_pretrained(index_dir, model_dir, threshold=floor)
+    low = Linker.from_pretrained(index_dir, model_dir, threshold=floor, name_anchor_floor=anchor)
     predictions = low.link(documents)
 
     def post(document, kept, cut):
@@ -94,9 +97,9 @@ def test_the_post_processed_curve_equals_linking_at_each_threshold(toy_model, na
 
     points = post_processed_curve(documents, predictions, post, floor)
     assert len(points) == len(effective_thresholds(predictions, floor, 300)) > 2
-    if names:  # the names alone at the top: 5 in TEXTS, Paris and Berlin here, and PS twice from Paris
+    if names and anchor is None:  # the names alone at the top: 5 in TEXTS, Paris and Berlin here, PS twice
         assert points[0].num_pred == 7 + 2 * abbreviations
-    settings = {"name_fallback": names, "abbreviations": abbreviations}
+    settings = {"name_fallback": names, "abbreviations": abbreviations, "name_anchor_floor": anchor}
     for point in points[:: max(1, len(points) // 4)]:
         at = Linker.from_pretrained(index_dir, model_dir, threshold=point.threshold, **settings)
         scores = score_linking(documents, at.link(documents))
@@ -161,3 +164,57 @@ def test_the_linker_matches_name_variants_when_its_setting_says_so(toy_model):
     varied = Linker.from_pretrained(index_dir, model_dir, name_variants=True)
     found = [(text[m.start : m.end], m.entity_id) for m in varied.name_matches(text)]
     assert found == [("breast cancers", "Q8")]
+
+
+def test_a_reader_span_below_gamma_is_linked_where_it_strictly_contains_a_name():
+    from entqa_kit.linking.name_anchors import anchored_spans
+
+    reader = [
+        ScoredSpan(0, 16, "RENAL_HAMARTOMA", 0.4),  # "renal hamartomas" around the name "hamartomas"
+        ScoredSpan(20, 30, "X", 0.9),  # above γ: kept as it is
+        ScoredSpan(32, 40, "Y", 0.5),  # the name's own extent, not longer: not anchored
+        ScoredSpan(44, 56, "Z", 0.02),  # below the floor
+        ScoredSpan(25, 36, "W", 0.6),  # overlaps the span above γ
+        ScoredSpan(58, 70, "LOW", 0.3),  # overlaps a better anchored span (best score first)
+        ScoredSpan(60, 72, "HIGH", 0.45),
+    ]
+    names = [
+        NameMatch(6, 16, "HAMARTOMA", "hamartomas", 1),
+        NameMatch(32, 40, "N2", "n2", 2),
+        NameMatch(46, 50, "N3", "n3", 3),
+        NameMatch(27, 29, "N4", "n4", 4),
+        NameMatch(62, 66, "N5", "n5", 5),
+    ]
+    got = anchored_spans(reader, names, threshold=0.8, floor=0.05)
+    assert [(s.start, s.end, s.entity, s.score) for s in got] == [
+        (0, 16, "RENAL_HAMARTOMA", 0.8),
+        (20, 30, "X", 0.9),
+        (60, 72, "HIGH", 0.8),
+    ]
+    assert anchored_spans(reader, [], threshold=0.8, floor=0.05) == [reader[1]]
+
+
+def test_the_linker_anchors_reader_spans_on_names_before_the_fallback_fills_in(toy_model):
+    from entqa_kit.linking.linker import Linker, decode_floor
+
+    model_dir, index_dir = toy_model
+    linker = Linker.from_pretrained(
+        index_dir, model_dir, threshold=0.9, name_anchor_floor=0.05, name_fallback=True
+    )
+    assert linker.reading.config.threshold == 0.05 == decode_floor(linker.config)
+    assert Linker.from_pretrained(index_dir, model_dir, threshold=0.9).reading.config.threshold == 0.9
+    text = "We read about Paris Hilton and Berlin."
+    document = Document(id="d", text=text)
+    about = text.index("about")
+    reader = [ScoredSpan(about, text.index(" and"), "Q5", 0.3), ScoredSpan(0, 2, "Q2", 0.95)]
+    names = [(text[m.start : m.end], m.entity_id) for m in linker.name_matches(text)]
+    assert names == [("Paris Hilton", "Q5"), ("Berlin", "Q3")]
+    got = linker.post_process(document, reader, 0.9, True, False)
+    assert [(text[s.start : s.end], s.entity, s.score) for s in got] == [
+        ("We", "Q2", 0.95),
+        ("about Paris Hilton", "Q5", 0.9),  # the reader's extent, anchored on the name inside it
+        ("Berlin", "Q3", 0.9),  # the fallback
+    ]
+    plain = Linker.from_pretrained(index_dir, model_dir, threshold=0.9, name_fallback=True)
+    got = plain.post_process(document, reader, 0.9, True, False)
+    assert [text[s.start : s.end] for s in got] == ["We", "Paris Hilton", "Berlin"]
