@@ -171,10 +171,10 @@ def plot(rows: list[dict], path: Path) -> None:
             style = ":" if "variants" in r["setting"] else "--"
             axis.axhline(r["f1"], linestyle=style, color="grey", label=f"{r['setting']} ({r['f1']:.1f})")
     axis.set_xscale("symlog", linthresh=10)
-    axis.set_xlim(left=-1)
+    axis.set_xlim(left=-1, right=1500)
     axis.set_xlabel("labelled NCBI train documents")
     axis.set_ylabel("NCBI test InKB F1")
-    axis.legend()
+    axis.legend(loc="upper left", fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
