@@ -200,6 +200,7 @@ def test_train_stage_names_gives_a_trained_model_the_recipes_name_settings_and_l
     saved = read_model_config(model).link
     assert saved.labelled_names and saved.threshold == threshold, "the calibrated γ is kept"
     assert saved.name_anchor_floor is None, "the recipe's name settings, all of them"
+    assert "- name layer: names learnt from labels (labelled_names.json)" in (model / "README.md").read_text()
     linker = Linker.from_pretrained(index_dir, model)
     assert linker.labelled_names.aliases == {"Big Apple": "Q1"}
     assert [m.entity_id for m in linker.name_matches("I love the big apple.")] == ["Q1"]

@@ -103,6 +103,20 @@ def write_model_dir(model_dir: Path, config: ModelConfig) -> None:
     write_text_atomic(model_dir / "README.md", model_card(config))
 
 
+def name_layer(link: LinkConfig) -> str:
+    """What the KB's names add to the reader's spans, in words ('' when nothing)."""
+    parts = [
+        "name candidates" if link.candidates == "dense+names" else "",
+        "name fallback" if link.name_fallback else "",
+        f"name-anchored spans above {link.name_anchor_floor:g}"
+        if link.name_fallback and link.name_anchor_floor is not None
+        else "",
+        "abbreviations" if link.abbreviations else "",
+        "names learnt from labels (labelled_names.json)" if link.labelled_names else "",
+    ]
+    return ", ".join(p for p in parts if p)
+
+
 def model_card(config: ModelConfig) -> str:
     recall = ", ".join(f"R@{k} {v:.2f}" for k, v in config.training.dev_recall_at.items()) or "not measured"
     recipe = config.recipe.name if config.recipe else "unknown"
@@ -138,6 +152,8 @@ def model_card(config: ModelConfig) -> str:
             f"γ={link.threshold:g}"
             f"{speed}; {minutes:.1f} min of training"
         )
+        if layer := name_layer(link):
+            lines.append(f"- name layer: {layer}")
     if config.calibration:
         c = config.calibration
         split = f" ({c.split})" if c.split else ""
