@@ -3,7 +3,8 @@
 ``adapt("kb.jsonl", "docs/", "model")`` builds or reuses the KB index (the starting model's entity
 tower), finds silver mentions of the KB's names in the unlabelled documents, writes a recipe
 (``init_from`` the shipped default model) into ``model/recipe.toml``, trains both stages on silver
-(and labelled) documents plus the KB's own names as retriever queries, and calibrates γ on ``dev``
+(and labelled) documents plus the KB's own names as retriever queries, learns names from the labelled
+documents (``link.labelled_names``), turns name-anchored spans on, and calibrates γ on ``dev``
 (or on held-out labelled documents; else the starting model's γ is kept). ``entqa-kit train --recipe
 model/recipe.toml --out model`` reproduces the training. Every step resumes (``resume=True``).
 """
