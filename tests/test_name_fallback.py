@@ -218,3 +218,28 @@ def test_the_linker_anchors_reader_spans_on_names_before_the_fallback_fills_in(t
     plain = Linker.from_pretrained(index_dir, model_dir, threshold=0.9, name_fallback=True)
     got = plain.post_process(document, reader, 0.9, True, False)
     assert [text[s.start : s.end] for s in got] == ["We", "Paris Hilton", "Berlin"]
+
+
+def test_link_takes_the_anchor_floor_from_the_command_line(toy_model, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from entqa_kit.cli.main import app
+    from entqa_kit.linking.linker import Linker
+
+    model_dir, index_dir = toy_model
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(TEXTS[0])
+    settings = {"threshold": 0.999999, "name_fallback": True, "name_anchor_floor": 0.001}
+    out = tmp_path / "pred.jsonl"
+    args = ["link", str(docs), "--index", str(index_dir), "--model", str(model_dir), "--out", str(out)]
+    flags = ["--threshold", "0.999999", "--name-fallback", "--name-anchor-floor", "0.001", "-q"]
+    result = CliRunner().invoke(app, [*args, *flags])
+    assert result.exit_code == 0, result.output
+    linked = [(m["start"], m["end"], m["entity"]) for m in json.loads(out.read_text())["mentions"]]
+    expected = Linker.from_pretrained(index_dir, model_dir, **settings).link([TEXTS[0]])[0].mentions
+    assert linked == [(m.start, m.end, m.entity) for m in expected] != []
+    refused = CliRunner().invoke(app, [*args, "--name-anchor-floor", "1.5"])
+    assert refused.exit_code == 2 and "--name-anchor-floor" in refused.output

@@ -93,6 +93,16 @@ def link_cli(
             "form's link; default: the model's setting.",
         ),
     ] = None,
+    anchor_floor: Annotated[
+        float | None,
+        typer.Option(
+            "--name-anchor-floor",
+            min=0.0,
+            max=1.0,
+            help="With the name fallback: also link a reader span scored above this (but not above the "
+            "threshold) that strictly contains a KB-name match; default: the model's setting.",
+        ),
+    ] = None,
     max_chars: Annotated[int, typer.Option(min=1, help="Skip documents longer than this.")] = 1_000_000,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the mentions highlighted.")
@@ -112,7 +122,7 @@ def link_cli(
         "threshold": threshold, "top_k": top_k, "allow_overlaps": allow_overlaps or None,
         "candidates": candidates, "test_stride": stride, "candidate_margin": margin,
         "test_entity_tokens": entity_tokens, "quantize": quantize, "name_fallback": name_fallback,
-        "abbreviations": abbreviations,
+        "abbreviations": abbreviations, "name_anchor_floor": anchor_floor,
     }  # fmt: skip
     on_failure = lambda error: typer.echo(error_line(error), err=True)  # noqa: E731
     if ray or ray_address is not None:
