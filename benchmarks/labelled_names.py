@@ -25,7 +25,7 @@ from entqa_kit.documents.pubtator import read_pubtator
 from entqa_kit.documents.silver_abbreviations import with_abbreviations
 from entqa_kit.evaluation.scoring import score_linking
 from entqa_kit.index.dense import KB_STORE
-from entqa_kit.kb.labelled_names import majority_spellings, mostly_wrong_names
+from entqa_kit.kb.labelled_names import judged_matches, kb_spellings, mostly_wrong_names
 from entqa_kit.kb.name_matcher import MatcherOptions, NameMatcher
 from entqa_kit.kb.store import KnowledgeBase
 
@@ -48,10 +48,6 @@ def scored(matcher: NameMatcher, documents, exclude=frozenset()) -> dict:
     return {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1}
 
 
-def gold_of(document) -> dict:
-    return {(g.start, g.end): g.entities for g in document.mentions}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -69,17 +65,12 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
         labelled = train[:size]
-        spellings, _ = majority_spellings(labelled)
-        spellings = {s: e for s, e in spellings.items() if kb.row_of(e) is not None}
+        spellings, _ = kb_spellings(labelled, kb)
         learnt = NameMatcher.from_kb(kb, options, spellings)
         row = {"labelled": size, "spellings": len(spellings), "names + spellings": scored(learnt, dev)}
         for m, p in GRID:
             for label, matcher in (("names", plain), ("names + spellings", learnt)):
-                judged = (
-                    (matcher.find(d.text), {(g.start, g.end): g.entities for g in d.mentions})
-                    for d in labelled
-                )
-                excluded = frozenset(mostly_wrong_names(judged, m, p))
+                excluded = frozenset(mostly_wrong_names(judged_matches(labelled, matcher), m, p))
                 row[f"{label} - excluded (M={m}, P={p})"] = scored(matcher, dev, excluded) | {
                     "excluded": len(excluded)
                 }

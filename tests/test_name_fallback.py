@@ -185,13 +185,14 @@ def test_a_reader_span_below_gamma_is_linked_where_it_strictly_contains_a_name()
         NameMatch(27, 29, "N4", "n4", 4),
         NameMatch(62, 66, "N5", "n5", 5),
     ]
-    got = anchored_spans(reader, names, threshold=0.8, floor=0.05)
+    kept = [s for s in reader if s.score > 0.8]
+    got = anchored_spans(kept, reader, names, threshold=0.8, floor=0.05)
     assert [(s.start, s.end, s.entity, s.score) for s in got] == [
         (0, 16, "RENAL_HAMARTOMA", 0.8),
         (20, 30, "X", 0.9),
         (60, 72, "HIGH", 0.8),
     ]
-    assert anchored_spans(reader, [], threshold=0.8, floor=0.05) == [reader[1]]
+    assert anchored_spans(kept, reader, [], threshold=0.8, floor=0.05) == [reader[1]]
 
 
 def test_the_linker_anchors_reader_spans_on_names_before_the_fallback_fills_in(toy_model):

@@ -91,13 +91,18 @@ def mix_documents(labelled: DocumentSet, silver: DocumentSet, weight: float | No
     return mixed
 
 
-def training_documents(data: DataConfig, kb: KnowledgeBase, seed: int = 0) -> DocumentSet:
-    """A recipe's labelled documents (the first ``train_docs``) and ``unlabelled``'s silver ones."""
+def labelled_documents(data: DataConfig, kb: KnowledgeBase) -> DocumentSet:
+    """A recipe's labelled documents: the first ``train_docs`` of ``train`` (none without ``train``)."""
     from entqa_kit.documents import load_documents
 
-    labelled = DocumentSet()
-    if data.train is not None:
-        labelled = load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs)
+    if data.train is None:
+        return DocumentSet()
+    return load_documents(Path(data.train), kb, data.format, data.train_split).first(data.train_docs)
+
+
+def training_documents(data: DataConfig, kb: KnowledgeBase, seed: int = 0) -> DocumentSet:
+    """A recipe's labelled documents (the first ``train_docs``) and ``unlabelled``'s silver ones."""
+    labelled = labelled_documents(data, kb)
     if data.unlabelled is None:
         return labelled
     silver = silver_documents(Path(data.unlabelled), kb, data.silver)

@@ -105,18 +105,28 @@ def mostly_wrong_names(
     return tuple(sorted(wrong))
 
 
+def kb_spellings(documents: Iterable[Document], kb) -> tuple[dict[str, str], int]:
+    """:func:`majority_spellings` of entities that ``kb`` holds."""
+    spellings, mentions = majority_spellings(documents)
+    return {s: e for s, e in spellings.items() if kb.row_of(e) is not None}, mentions
+
+
+def judged_matches(documents: Iterable[Document], matcher, exclude: frozenset[str] = frozenset()):
+    """Per document, ``matcher``'s matches (less ``exclude``) and its gold ``{(start, end): entity ids}``:
+    what :func:`mostly_wrong_names` reads."""
+    for document in documents:
+        gold = {(m.start, m.end): m.entities for m in document.mentions}
+        yield matcher.find(document.text, exclude), gold
+
+
 def learn_names(documents: list[Document], kb, variants: bool, exclude: Iterable[str] = ()) -> LabelledNames:
     """The names the labelled ``documents`` teach about ``kb``: their spellings, then the names that a
     matcher with those spellings (and ``variants``, less ``exclude``) links mostly wrongly in them."""
     from entqa_kit.kb.name_matcher import MatcherOptions, NameMatcher
 
-    aliases, mentions = majority_spellings(documents)
-    aliases = {s: e for s, e in aliases.items() if kb.row_of(e) is not None}
+    aliases, mentions = kb_spellings(documents, kb)
     matcher = NameMatcher.from_kb(kb, MatcherOptions(variants=variants), labelled=aliases)
-    skip = frozenset(exclude)
-    judged = (
-        (matcher.find(d.text, skip), {(m.start, m.end): m.entities for m in d.mentions}) for d in documents
-    )
+    judged = judged_matches(documents, matcher, frozenset(exclude))
     return LabelledNames(aliases, mostly_wrong_names(judged), len(documents), mentions)
 
 

@@ -223,7 +223,7 @@ class Linker:
         if self.config.name_fallback if name_fallback is None else name_fallback:
             matches = self.name_matches(document.text)
             if self.config.name_anchor_floor is not None:
-                kept = anchored_spans(spans, matches, threshold, self.config.name_anchor_floor)
+                kept = anchored_spans(kept, spans, matches, threshold, self.config.name_anchor_floor)
             kept = fill_with_names(kept, matches, threshold)
         if self.config.abbreviations if abbreviations is None else abbreviations:
             kept = link_abbreviations(document.text, kept)

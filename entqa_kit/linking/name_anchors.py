@@ -21,15 +21,16 @@ def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
 
 
 def anchored_spans(
+    kept: Sequence[ScoredSpan],
     spans: Sequence[ScoredSpan],
     matches: Sequence[NameMatch],
     threshold: float,
     floor: float,
 ) -> list[ScoredSpan]:
-    """The spans of ``spans`` above ``threshold``, plus (best score first) each one scored in
+    """``kept`` (the spans above ``threshold``) plus, best score first, each span of ``spans`` scored in
     (``floor``, ``threshold``] that strictly contains a match and overlaps no span taken before it;
     sorted by position."""
-    taken = [s for s in spans if s.score > threshold]
+    taken = list(kept)
     below = sorted((s for s in spans if floor < s.score <= threshold), key=lambda s: -s.score)
     for span in below:
         if any(_overlap(span.start, span.end, t.start, t.end) for t in taken):

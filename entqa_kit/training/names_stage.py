@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from entqa_kit.core.config import LinkConfig, Recipe
+from entqa_kit.documents.unlabelled import labelled_documents
 from entqa_kit.kb.labelled_names import LabelledNames, learn_names, save_labelled_names
 from entqa_kit.kb.store import KnowledgeBase
 
@@ -28,17 +29,6 @@ NAME_SETTINGS = (
 """The link settings of the name layer: what the KB's names add to the reader's spans."""
 
 
-def labelled_documents(recipe: Recipe, kb: KnowledgeBase) -> list:
-    """The recipe's labelled training documents (none without ``data.train``)."""
-    from entqa_kit.documents import load_documents
-
-    data = recipe.data
-    if data.train is None:
-        return []
-    documents = load_documents(Path(data.train), kb, data.format, data.train_split)
-    return documents.first(data.train_docs).documents
-
-
 def train_names(recipe: Recipe, model_dir: Path) -> LabelledNames | None:
     """Give the model in ``model_dir`` the recipe's name settings and, with ``link.labelled_names``,
     the names its labelled documents teach (returned; None when the setting is off)."""
@@ -51,7 +41,8 @@ def train_names(recipe: Recipe, model_dir: Path) -> LabelledNames | None:
     if link.labelled_names:
         kb = KnowledgeBase(model_index_dir(model_dir, recipe) / KB_STORE)
         try:
-            names = learn_names(labelled_documents(recipe, kb), kb, link.name_variants, link.name_exclude)
+            documents = labelled_documents(recipe.data, kb).documents
+            names = learn_names(documents, kb, link.name_variants, link.name_exclude)
         finally:
             kb.close()
         save_labelled_names(model_dir, names)
